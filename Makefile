@@ -1,0 +1,57 @@
+# dummy-chat: install, build, run and test. Every target installs and builds what is missing.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+INSTALLED := node_modules/.installed
+BUILT := dist/.built
+SOURCES := $(shell find src -name '*.ts')
+BIN := node_modules/.bin
+# Passed through from the command line or the environment: make run-server PORT=9000
+ADDRESS_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+
+.PHONY: help install build run-server run-client test e2e record bench typecheck clean
+
+help:
+	@echo "make run-server [PORT=8080] [HOST=localhost]   start the chat server"
+	@echo "make run-client [PORT=8080] [HOST=localhost] [NICK=name]   open a chat client"
+	@echo "make test      every test: unit, integration, client, end-to-end"
+	@echo "make e2e       replay every scenario in real terminals (UPDATE=1 records fixtures)"
+	@echo "make record    record fixtures for new or changed scenarios (same as make e2e UPDATE=1)"
+	@echo "make bench     benchmarks against ncat --chat"
+
+# npm ci only when node_modules is missing or older than the lock file.
+$(INSTALLED): package.json package-lock.json
+	@echo "Installing dependencies (npm ci)..."
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(INSTALLED)
+
+$(BUILT): $(INSTALLED) $(SOURCES) tsconfig.json tsconfig.build.json
+	@rm -rf dist
+	@$(BIN)/tsc -p tsconfig.build.json && chmod +x dist/server/main.js dist/client/main.js
+	@touch $@
+
+build: $(BUILT)
+
+run-server: $(BUILT)
+	@node dist/server/main.js $(ADDRESS_FLAGS)
+
+run-client: $(BUILT)
+	@node dist/client/main.js $(ADDRESS_FLAGS) $(if $(NICK),--nick "$(NICK)")
+
+typecheck: $(INSTALLED)
+	@$(BIN)/tsc -p tsconfig.json
+
+# Ends with one line "N passed, N failed" over everything that ran.
+test: $(BUILT) typecheck
+	@node scripts/run-tests.mjs
+
+e2e: $(BUILT)
+	@node scripts/run-tests.mjs --project e2e
+
+record: $(BUILT)
+	@UPDATE=1 node scripts/run-tests.mjs --project e2e
+
+clean:
+	rm -rf dist artifacts .test-results

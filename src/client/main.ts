@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/** `dummy-chat`: the terminal chat client. */
+import { connect, type Socket } from "node:net";
+import { integerFlag, parseFlags, UsageError } from "../cli-options.js";
+import { runSession } from "./session.js";
+
+const USAGE = `usage: dummy-chat [--host HOST] [--port PORT] [--nick NICKNAME]
+  --host HOST      server address (default localhost)
+  --port PORT      server port (default 8080)
+  --nick NICKNAME  join with this nickname instead of being asked`;
+
+const CONNECT_ERRORS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found",
+  ETIMEDOUT: "timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+};
+
+function parse(argv: string[]) {
+  const flags = parseFlags(argv, {
+    host: { type: "string" },
+    port: { type: "string" },
+    nick: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  const nick = flags.nick?.trim();
+  if (nick === "") throw new UsageError("--nick must not be blank");
+  return {
+    help: flags.help === true,
+    host: flags.host ?? "localhost",
+    port: integerFlag("port", flags.port, 8080, 1, 65535),
+    nick,
+  };
+}
+
+function open(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, noDelay: true });
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+    socket.once("error", reject);
+  });
+}
+
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parse(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`dummy-chat: ${err.message}\n${USAGE}\n`);
+    process.exit(1);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE + "\n");
+    return;
+  }
+  let socket;
+  try {
+    socket = await open(options.host, options.port);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    const reason = CONNECT_ERRORS[code] ?? (err as Error).message;
+    process.stderr.write(`cannot connect to ${options.host}:${options.port}: ${reason}\n`);
+    process.exit(1);
+  }
+  runSession({
+    socket,
+    input: process.stdin,
+    output: process.stdout,
+    interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    nick: options.nick,
+  });
+}
+
+void main();
