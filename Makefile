@@ -53,5 +53,9 @@ e2e: $(BUILT)
 record: $(BUILT)
 	@UPDATE=1 node scripts/run-tests.mjs --project e2e
 
+# Installs ncat when missing (Debian package), then runs every workload against both servers.
+bench: $(BUILT)
+	@$(BIN)/tsx bench/main.ts $(BENCH_ARGS)
+
 clean:
 	rm -rf dist artifacts .test-results
