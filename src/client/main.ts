@@ -67,13 +67,15 @@ async function main(): Promise<void> {
     process.stderr.write(`cannot connect to ${options.host}:${options.port}: ${reason}\n`);
     process.exit(1);
   }
-  runSession({
+  // Exit explicitly: an open stdin pipe would otherwise keep the process alive after `quit`.
+  const status = await runSession({
     socket,
     input: process.stdin,
     output: process.stdout,
     interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
     nick: options.nick,
   });
+  process.exit(status);
 }
 
 void main();

@@ -8,6 +8,8 @@ import { PinnedPrompt } from "./pinned-prompt.js";
 export const NICKNAME_PROMPT = "Type your nickname>> ";
 /** Longest line accepted from the server; longer ones are dropped with a note. */
 export const MAX_INCOMING_LINE_BYTES = 64 * 1024;
+/** How long leaving waits for the server to close the connection. */
+export const CLOSE_TIMEOUT_MS = 1000;
 /** Exit status when the server closes the connection. */
 export const EXIT_SERVER_DISCONNECTED = 2;
 
@@ -21,11 +23,13 @@ export interface SessionOptions {
   nick?: string;
 }
 
-export function runSession({ socket, input, output, interactive, nick }: SessionOptions): void {
+/** Resolves with the process exit status once the connection has closed. */
+export function runSession({ socket, input, output, interactive, nick }: SessionOptions): Promise<number> {
   const rl = createInterface({ input, output: interactive ? output : undefined, terminal: interactive });
   const screen = interactive ? new PinnedPrompt(rl, output) : null;
   const decoder = new LineDecoder(MAX_INCOMING_LINE_BYTES);
   let state: "nickname" | "chatting" | "done" = "nickname";
+  let exitStatus = 0;
 
   const show = (text: string): void => {
     if (screen) screen.printAbove(text);
@@ -59,6 +63,8 @@ export function runSession({ socket, input, output, interactive, nick }: Session
     if (inputLineOpen) screen?.finish();
     rl.close();
     socket.end();
+    // The server closes its side on our end; don't hang if it never does.
+    setTimeout(() => socket.destroy(), CLOSE_TIMEOUT_MS).unref();
     output.write("Closed chatroom successfully.\n");
   }
 
@@ -68,7 +74,7 @@ export function runSession({ socket, input, output, interactive, nick }: Session
     screen?.eraseInput();
     output.write("Server disconnected!\n");
     rl.close();
-    process.exitCode = EXIT_SERVER_DISCONNECTED;
+    exitStatus = EXIT_SERVER_DISCONNECTED;
   }
 
   function onReceived(items: DecodedLine[]): void {
@@ -94,4 +100,5 @@ export function runSession({ socket, input, output, interactive, nick }: Session
     rl.setPrompt(NICKNAME_PROMPT);
     rl.prompt();
   }
+  return new Promise((resolve) => socket.once("close", () => resolve(exitStatus)));
 }

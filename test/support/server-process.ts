@@ -1,0 +1,67 @@
+/** Runs the built server as a real process on a free port and watches its console. */
+import { execa, type ResultPromise } from "execa";
+import { Waiters } from "./deadline.js";
+
+export const SERVER_MAIN = "dist/server/main.js";
+export const CLIENT_MAIN = "dist/client/main.js";
+
+export class ServerProcess {
+  stdout = "";
+  stderr = "";
+  private readonly waiters = new Waiters();
+  exited = false;
+
+  private constructor(
+    readonly child: ResultPromise,
+    public port = 0,
+  ) {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      this.stdout += chunk.toString("utf8");
+      this.waiters.notify();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      this.stderr += chunk.toString("utf8");
+      this.waiters.notify();
+    });
+    child.on("exit", () => {
+      this.exited = true;
+      this.waiters.notify();
+    });
+  }
+
+  /** Starts `node dist/server/main.js --port 0 ...args` and waits until it listens. */
+  static async start(args: string[] = []): Promise<ServerProcess> {
+    const child = execa("node", [SERVER_MAIN, "--port", "0", ...args], { reject: false, buffer: false });
+    const server = new ServerProcess(child);
+    await server.waitForOutput(/>>> Server is up on PORT:(\d+)\n/);
+    server.port = Number(/PORT:(\d+)/.exec(server.stdout)![1]);
+    return server;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  waitForOutput(pattern: string | RegExp, timeoutMs?: number): Promise<void> {
+    const found = () => (typeof pattern === "string" ? this.stdout.includes(pattern) : pattern.test(this.stdout));
+    return this.waiters.until(
+      () => found() || this.exited,
+      () => `server output never showed ${String(pattern)}; output:\n${this.stdout}\nstderr:\n${this.stderr}`,
+      timeoutMs,
+    ).then(() => {
+      if (!found()) throw new Error(`server exited before showing ${String(pattern)}:\n${this.stdout}${this.stderr}`);
+    });
+  }
+
+  /** Counts non-overlapping occurrences of a text in the console output. */
+  count(text: string): number {
+    return this.stdout.split(text).length - 1;
+  }
+
+  /** Stops with a signal and returns the exit code. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | undefined> {
+    if (!this.exited) this.child.kill(signal);
+    const result = await this.child;
+    return result.exitCode;
+  }
+}
