@@ -2,6 +2,9 @@
 import type { Socket } from "node:net";
 import { flushSoon } from "./flush-scheduler.js";
 
+/** A queue this large is handed to the socket at once instead of at the end of the turn. */
+export const EAGER_FLUSH_BYTES = 64 * 1024;
+
 export class Peer {
   nick = "";
   readonly port: number;
@@ -35,7 +38,10 @@ export class Peer {
     }
     this.queue.push(chunk);
     this.queuedBytes += chunk.length;
-    if (this.queue.length === 1) flushSoon(this);
+    // One turn can read megabytes from a fast sender: pass them on as they come, so that
+    // a client that reads promptly never looks slow just because of how a turn was cut.
+    if (this.queuedBytes >= EAGER_FLUSH_BYTES) this.flush();
+    else if (this.queue.length === 1) flushSoon(this);
   }
 
   /** Hands the queue to the socket. */

@@ -60,8 +60,14 @@ export class LineClient {
 
   waitForLine(line: string | RegExp, timeoutMs?: number): Promise<void> {
     const matches = (l: string) => (typeof line === "string" ? l === line : line.test(l));
+    // Scan only lines not seen before: a wait over a long stream stays linear.
+    let scanned = 0;
+    const arrived = () => {
+      for (; scanned < this.lines.length; scanned++) if (matches(this.lines[scanned]!)) return true;
+      return false;
+    };
     return this.waiters.until(
-      () => this.lines.some(matches),
+      arrived,
       () => `line ${String(line)} never arrived; got:\n${this.lines.join("\n")}`,
       timeoutMs,
     );
