@@ -10,6 +10,13 @@ export default defineConfig({
           testTimeout: 20_000,
         },
       },
+      {
+        test: {
+          name: "e2e",
+          include: ["e2e/**/*.test.ts"],
+          testTimeout: 20_000,
+        },
+      },
     ],
   },
 });

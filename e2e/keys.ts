@@ -1,0 +1,24 @@
+/** The keys a scenario can press, by name, and the bytes a terminal sends for each. */
+
+export const KEYS = {
+  Enter: "\r",
+  "Ctrl-C": "\x03",
+  "Ctrl-D": "\x04",
+  Backspace: "\x7f",
+  Delete: "\x1b[3~",
+  Left: "\x1b[D",
+  Right: "\x1b[C",
+  Up: "\x1b[A",
+  Down: "\x1b[B",
+  Home: "\x1b[H",
+  End: "\x1b[F",
+} as const;
+
+export type Key = keyof typeof KEYS;
+
+export const KEY_NAMES = Object.keys(KEYS) as Key[];
+
+/** The key with this name, ignoring case ("ctrl-c", "ENTER"), or undefined. */
+export function keyNamed(name: string): Key | undefined {
+  return KEY_NAMES.find((key) => key.toLowerCase() === name.toLowerCase());
+}

@@ -1,0 +1,155 @@
+/** A raw TCP connection that is not the project's client, the way nc would connect: bytes out, bytes in. */
+import { connect, type Socket } from "node:net";
+import { AsciicastRecorder } from "./asciicast.js";
+import type { Display } from "./display.js";
+import { ChangeNotifier, waitUntil } from "./wait.js";
+
+/**
+ * Received bytes as readable text: UTF-8, with every control character but the newline
+ * and every byte that is not valid UTF-8 written as an escape (\r, \t, \x1b, \xff), so
+ * nothing the server sent is hidden and nothing moves a cursor.
+ */
+export function printableBytes(bytes: Uint8Array): string {
+  let out = "";
+  let i = 0;
+  while (i < bytes.length) {
+    const length = utf8SequenceLength(bytes, i);
+    if (length === 0) {
+      out += `\\x${bytes[i]!.toString(16).padStart(2, "0")}`;
+      i++;
+      continue;
+    }
+    const char = Buffer.from(bytes.subarray(i, i + length)).toString("utf8");
+    i += length;
+    const code = char.codePointAt(0)!;
+    if (char === "\n") out += "\n";
+    else if (char === "\r") out += "\\r";
+    else if (char === "\t") out += "\\t";
+    else if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) out += `\\x${code.toString(16).padStart(2, "0")}`;
+    else out += char;
+  }
+  return out;
+}
+
+/** The length of the valid UTF-8 sequence starting at i, or 0 when there is none. */
+function utf8SequenceLength(bytes: Uint8Array, i: number): number {
+  const lead = bytes[i]!;
+  if (lead < 0x80) return 1;
+  let length: number;
+  let min: number;
+  if (lead >= 0xc2 && lead <= 0xdf) [length, min] = [2, 0x80];
+  else if (lead >= 0xe0 && lead <= 0xef) [length, min] = [3, 0x800];
+  else if (lead >= 0xf0 && lead <= 0xf4) [length, min] = [4, 0x10000];
+  else return 0;
+  if (i + length > bytes.length) return 0;
+  let code = lead & (0xff >> (length + 1));
+  for (let k = 1; k < length; k++) {
+    const next = bytes[i + k]!;
+    if ((next & 0xc0) !== 0x80) return 0;
+    code = (code << 6) | (next & 0x3f);
+  }
+  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+  return length;
+}
+
+export class RawConnection implements Display {
+  readonly recording: AsciicastRecorder;
+  private readonly changes = new ChangeNotifier();
+  private readonly chunks: Buffer[] = [];
+  private text = "";
+  private lastOutput = performance.now();
+  private isClosed = false;
+
+  private constructor(
+    readonly name: string,
+    private readonly socket: Socket,
+  ) {
+    this.recording = new AsciicastRecorder({ width: 80, height: 24, title: `${name} (raw connection)` });
+    socket.on("data", (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.text = printableBytes(Buffer.concat(this.chunks));
+      this.lastOutput = performance.now();
+      this.recording.output(chunk.toString("utf8").replace(/\n/g, "\r\n"));
+      this.changes.notify();
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      this.isClosed = true;
+      this.changes.notify();
+    });
+  }
+
+  /** Connects to localhost:port; rejects with the connection error. */
+  static open(name: string, port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: "localhost", port, noDelay: true });
+      socket.once("error", reject);
+      socket.once("connect", () => {
+        socket.off("error", reject);
+        resolve(new RawConnection(name, socket));
+      });
+    });
+  }
+
+  /** The client-side port, as the server sees it. */
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+
+  /** True once both directions are closed. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  onChange(listener: () => void): () => void {
+    return this.changes.onChange(listener);
+  }
+
+  get outputCount(): number {
+    return this.chunks.length;
+  }
+
+  get lastOutputAt(): number {
+    return this.lastOutput;
+  }
+
+  settled(): boolean {
+    return true;
+  }
+
+  /** Sends the bytes; resolves once they are handed to the kernel. */
+  send(bytes: Buffer): Promise<void> {
+    this.recording.input(bytes.toString("utf8"));
+    return new Promise((resolve, reject) => {
+      this.socket.write(bytes, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  /** Closes our sending side (FIN), as nc does at the end of its input. */
+  end(): void {
+    this.socket.end();
+  }
+
+  /** Drops the connection with a reset (RST), as a killed process's connection can end. */
+  reset(): void {
+    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+  }
+
+  /** Closes at once and waits, up to the deadline, for the close. */
+  async destroy(deadline: number): Promise<boolean> {
+    this.socket.destroy();
+    await waitUntil(() => this.isClosed, () => `${this.name} to close`, [this], deadline).catch(() => {});
+    return this.isClosed;
+  }
+
+  rows(): string[] {
+    return this.text.split("\n");
+  }
+
+  /** Complete lines only: a line still being received matches nothing yet. */
+  logicalLines(): string[] {
+    const lines = this.text.split("\n");
+    lines.pop();
+    return lines;
+  }
+}

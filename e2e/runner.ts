@@ -1,0 +1,661 @@
+/** Plays a scenario against the real programs, waiting after each action until its effects show everywhere. */
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { describeMatcher, findBlocks, type Display, type LineMatcher } from "./display.js";
+import { InputLine } from "./input-line.js";
+import { KEYS, type Key } from "./keys.js";
+import { RawConnection } from "./raw-connection.js";
+import { SERVER, type Action, type Scenario } from "./scenario-parser.js";
+import { PtyTerminal } from "./terminal.js";
+import { normaliseRows, PortNames, transcriptText } from "./transcript.js";
+import { waitUntil, WaitTimeout } from "./wait.js";
+
+export const NICKNAME_PROMPT = "Type your nickname>> ";
+const JOINED = ">>> You have joined the chatroom now.";
+const WAITING = ">>> Waiting for clients...";
+const PROPAGATED = ">>> Message successfully propagated.";
+const CLOSED = "Closed chatroom successfully.";
+const DISCONNECTED = "Server disconnected!";
+const SERVER_CLOSED = ">>> Server closed.";
+const SERVER_UP = /^>>> Server is up on PORT:(\d+)$/;
+
+/** Exit statuses the client must use. */
+const EXIT_OK = 0;
+const EXIT_CANNOT_CONNECT = 1;
+const EXIT_SERVER_GONE = 2;
+
+/** How long cleanup waits for a killed program to be gone. */
+const CLEANUP_MS = 5_000;
+
+export interface RunOptions {
+  /** The server program; `--port 0` is appended. */
+  serverCommand: readonly string[];
+  /** The client program; `--port PORT` is appended. */
+  clientCommand: readonly string[];
+  cwd: string;
+  actionTimeoutMs: number;
+  quietMs: number;
+  /** Directory for one .cast recording per terminal; emptied first. */
+  castDir: string;
+  cols?: number;
+  rows?: number;
+}
+
+/** One terminal's final transcript, normalised, as its fixture holds it. */
+export interface Transcript {
+  name: string;
+  text: string;
+}
+
+export class ScenarioFailure extends Error {
+  override name = "ScenarioFailure";
+}
+
+interface ServerActor {
+  kind: "server";
+  name: string;
+  term: PtyTerminal;
+  running: boolean;
+}
+
+interface ClientActor {
+  kind: "client";
+  name: string;
+  term: PtyTerminal;
+  state: "prompting" | "joined" | "gone";
+  nick: string;
+  input: InputLine;
+}
+
+interface RawActor {
+  kind: "raw";
+  name: string;
+  conn: RawConnection;
+  state: "connected" | "joined" | "gone";
+  nick: string;
+}
+
+type Member = ClientActor | RawActor;
+type Actor = ServerActor | Member;
+
+/** Something an action must make visible before the next action starts. */
+interface Expectation {
+  what: string;
+  met(): boolean;
+}
+
+/**
+ * Runs every action, waits until every terminal is quiet, and returns the transcripts.
+ * Whatever happens, every process it started is killed (and checked gone) and every
+ * terminal's recording is written to options.castDir. Failures are ScenarioFailures that
+ * name the scenario line, what was awaited, and show every terminal.
+ */
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<Transcript[]> {
+  rmSync(options.castDir, { recursive: true, force: true });
+  const run = new ScenarioRun(options);
+  let failure: ScenarioFailure | undefined;
+  let transcripts: Transcript[] = [];
+  let current: Action | undefined;
+  try {
+    for (const action of scenario.actions) {
+      current = action;
+      await run.perform(action);
+    }
+    current = undefined;
+    await run.settle();
+    transcripts = run.transcripts();
+  } catch (error) {
+    failure = new ScenarioFailure(run.describeFailure(scenario, current, error));
+  }
+  const survivors = await run.dispose();
+  run.writeRecordings();
+  if (failure) throw failure;
+  if (survivors.length > 0) throw new ScenarioFailure(`${scenario.file}: still running after cleanup: ${survivors.join(", ")}`);
+  return transcripts;
+}
+
+class ScenarioRun {
+  private readonly ports = new PortNames();
+  private readonly actors = new Map<string, Actor>();
+  private readonly displays: Display[] = [];
+  private server: ServerActor | undefined;
+  private serverPort = 0;
+  private deadline = 0;
+
+  constructor(private readonly options: RunOptions) {}
+
+  async perform(action: Action): Promise<void> {
+    this.deadline = Date.now() + this.options.actionTimeoutMs;
+    switch (action.kind) {
+      case "server-start":
+        return this.startServer();
+      case "server-stop":
+        return this.stopServer("SIGTERM");
+      case "server-kill":
+        return this.stopServer("SIGKILL");
+      case "start":
+        await this.startClient(this.newName(action.actor));
+        return;
+      case "start-without-server":
+        return this.startWithoutServer(this.newName(action.actor));
+      case "join":
+        return this.join(action.actor, action.answer);
+      case "say":
+        return this.say(action.actor, action.text);
+      case "type":
+        return this.typeText(this.client(action.actor, "type"), action.text);
+      case "press":
+        for (const key of action.keys) await this.press(this.client(action.actor, `press ${key}`), key);
+        return;
+      case "kill":
+        return this.kill(this.member(action.actor));
+      case "see":
+        return this.see(action.actor, (lines) => lines.some((line) => line.includes(action.text)), JSON.stringify(action.text));
+      case "see-pattern":
+        return this.see(action.actor, (lines) => lines.some((line) => action.pattern.test(line)), String(action.pattern));
+      case "connect":
+        return this.connect(this.newName(action.actor));
+      case "send":
+        return this.raw(action.actor, "send").conn.send(action.bytes);
+      case "close":
+        return this.closeRaw(this.raw(action.actor, "close"));
+    }
+  }
+
+  // ---- the server ----
+
+  private async startServer(): Promise<void> {
+    if (this.server) throw new Error("the server was already started: a scenario has one server");
+    const term = this.spawn(SERVER, [...this.options.serverCommand, "--port", "0"]);
+    this.server = { kind: "server", name: SERVER, term, running: true };
+    this.actors.set(SERVER, this.server);
+    await this.waitFor([
+      {
+        what: `the server to show "${">>> Server is up on PORT:NNNNN"}" then "${WAITING}"`,
+        met: () => {
+          if (term.finished()) throw new Error(`the server exited (${describeExit(term)}) before it was up`);
+          return findBlocks(this.lines(term), [SERVER_UP, WAITING]).length > 0;
+        },
+      },
+    ]);
+    const up = this.lines(term).map((line) => SERVER_UP.exec(line)).find((m) => m !== null);
+    this.serverPort = Number(up![1]);
+    this.ports.add(this.serverPort, "<server-port>");
+  }
+
+  private async stopServer(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
+    const server = this.runningServer(signal === "SIGTERM" ? "stop" : "be killed");
+    const expectations: Expectation[] = [{ what: "the server to exit", met: () => server.term.finished() }];
+    if (signal === "SIGTERM") expectations.push(this.showsBlock(server.term, [SERVER_CLOSED]));
+    const connected = this.members().filter((m) => m.state !== "gone");
+    for (const member of connected) {
+      if (member.kind === "client") expectations.push(this.showsBlock(member.term, [DISCONNECTED]), this.exits(member.term));
+      else expectations.push({ what: `${member.name}'s connection to close`, met: () => member.conn.closed });
+    }
+    server.term.signal(signal);
+    await this.waitFor(expectations);
+    server.running = false;
+    if (signal === "SIGTERM") this.expectExit(server.term, EXIT_OK);
+    for (const member of connected) {
+      member.state = "gone";
+      if (member.kind === "client") this.expectExit(member.term, EXIT_SERVER_GONE);
+    }
+  }
+
+  // ---- clients in terminals ----
+
+  private async startClient(name: string): Promise<ClientActor> {
+    const server = this.runningServer(`have ${name} connect`);
+    const accepted = this.showsBlock(server.term, [WAITING]);
+    const term = this.spawn(name, [...this.options.clientCommand, "--port", String(this.serverPort)]);
+    const client: ClientActor = { kind: "client", name, term, state: "prompting", nick: "", input: new InputLine() };
+    this.actors.set(name, client);
+    await this.waitFor([accepted, this.showsEmptyPrompt(client, NICKNAME_PROMPT, true)]);
+    return client;
+  }
+
+  private async startWithoutServer(name: string): Promise<void> {
+    const port = await freePort();
+    this.ports.add(port, "<closed-port>");
+    const term = this.spawn(name, [...this.options.clientCommand, "--port", String(port)]);
+    this.actors.set(name, { kind: "client", name, term, state: "gone", nick: "", input: new InputLine() });
+    await this.waitFor([this.exits(term)]);
+    this.expectExit(term, EXIT_CANNOT_CONNECT);
+  }
+
+  private async join(name: string, answer: string): Promise<void> {
+    const actor = this.actors.get(name) ?? (await this.startClient(this.newName(name)));
+    if (actor.kind === "raw") {
+      if (actor.state !== "connected") throw new Error(`${name} cannot join: it is ${actor.state}`);
+      const expectations = this.joinEffects(actor, answer.trim());
+      await actor.conn.send(Buffer.from(answer + "\n", "utf8"));
+      return this.completeJoin(actor, answer.trim(), expectations);
+    }
+    if (actor.kind !== "client" || actor.state !== "prompting") throw new Error(`${name} cannot join: it is not at the nickname prompt`);
+    if (!actor.input.isEmpty) throw new Error(`${name}'s nickname prompt already holds typed text; press Enter instead`);
+    actor.input.insert(answer);
+    return this.submit(actor, () => actor.term.write(answer + "\r"));
+  }
+
+  private async say(name: string, text: string): Promise<void> {
+    const actor = this.member(name);
+    if (actor.kind === "raw") {
+      if (actor.state !== "joined") throw new Error(`${name} has not joined: use "${name} joins" first, or "${name} sends:" for raw lines`);
+      const expectations = text === "" ? [] : this.sayEffects(actor, text);
+      await actor.conn.send(Buffer.from(text + "\n", "utf8"));
+      return this.waitFor(expectations);
+    }
+    this.alive(actor, "say something");
+    if (actor.input.isEmpty) {
+      // One write is safe on an empty line: readline appends pasted text at the end anyway.
+      actor.input.insert(text);
+      return this.submit(actor, () => actor.term.write(text + "\r"));
+    }
+    await this.typeText(actor, text);
+    return this.press(actor, "Enter");
+  }
+
+  /** Types without Enter; waits until the input line shows the text. */
+  private async typeText(client: ClientActor, text: string): Promise<void> {
+    this.alive(client, "type");
+    if (client.input.atEnd) {
+      client.input.insert(text);
+      client.term.write(text);
+      return this.waitFor([this.showsInput(client)]);
+    }
+    // Away from the end of the line readline inserts only the last character of a read at
+    // the cursor, so each character goes in its own write, after the previous one shows.
+    for (const char of text) {
+      client.input.insert(char);
+      client.term.write(char);
+      await this.waitFor([this.showsInput(client)]);
+    }
+  }
+
+  private async press(client: ClientActor, key: Key): Promise<void> {
+    this.alive(client, `press ${key}`);
+    const { term, input } = client;
+    switch (key) {
+      case "Enter":
+        return this.submit(client, () => term.write(KEYS.Enter));
+      case "Ctrl-D":
+        if (!input.isEmpty) break;
+        return this.leave(client, () => term.write(KEYS["Ctrl-D"]));
+      case "Ctrl-C":
+        return this.leave(client, () => term.write(KEYS["Ctrl-C"]));
+      case "Up":
+      case "Down":
+        return this.recallHistory(client, key);
+    }
+    const edits: Partial<Record<Key, () => void>> = {
+      Left: () => input.left(),
+      Right: () => input.right(),
+      Home: () => input.home(),
+      End: () => input.end(),
+      Backspace: () => input.deleteLeft(),
+      Delete: () => input.deleteRight(),
+      "Ctrl-D": () => input.deleteRight(),
+    };
+    edits[key]!();
+    term.write(KEYS[key]);
+    await this.waitFor([this.showsInput(client)]);
+  }
+
+  /** Up and Down recall history, which only the client knows: wait for its redraw, or for quiet if nothing changes. */
+  private async recallHistory(client: ClientActor, key: "Up" | "Down"): Promise<void> {
+    const { term } = client;
+    const before = term.outputCount;
+    const sentAt = performance.now();
+    term.write(KEYS[key]);
+    const quietFor = this.options.quietMs * 3;
+    await this.waitFor([
+      {
+        what: `${client.name} to redraw its input line after ${key}`,
+        met: () => term.settled() && performance.now() - Math.max(sentAt, term.lastOutputAt) >= (term.outputCount > before ? this.options.quietMs : quietFor),
+      },
+    ]);
+    const { before: left, after } = term.cursorLine();
+    const prompt = this.promptOf(client);
+    if (!left.startsWith(prompt)) throw new Error(`${client.name}'s input line should start with ${JSON.stringify(prompt)} but shows ${JSON.stringify(left + after)}`);
+    client.input.resetTo(left.slice(prompt.length), after);
+  }
+
+  /** Enter (or a one-write line ending in "\r"): what the line holds decides who must see what. */
+  private async submit(client: ClientActor, write: () => void): Promise<void> {
+    const line = client.input.text;
+    if (client.state === "prompting") {
+      const nick = line.trim();
+      if (nick === "") {
+        const prompts = this.showsBlock(client.term, [NICKNAME_PROMPT.trimEnd()]);
+        write();
+        client.input.clear();
+        return this.waitFor([prompts, this.showsEmptyPrompt(client, NICKNAME_PROMPT, true)]);
+      }
+      const expectations = this.joinEffects(client, nick);
+      write();
+      return this.completeJoin(client, nick, expectations);
+    }
+    if (line.trim() === "quit") return this.leave(client, write);
+    const expectations =
+      line === "" ? [this.showsBlock(client.term, [`${client.nick}:`])] : this.sayEffects(client, line);
+    write();
+    client.input.clear();
+    await this.waitFor([...expectations, this.showsEmptyPrompt(client, this.promptOf(client), false)]);
+  }
+
+  /** quit, Ctrl-C or Ctrl-D: the client says goodbye and exits 0; the others see it leave. */
+  private async leave(client: ClientActor, write: () => void): Promise<void> {
+    const expectations = [this.showsBlock(client.term, [CLOSED]), this.exits(client.term), ...this.leaveEffects(client)];
+    write();
+    await this.waitFor(expectations);
+    client.state = "gone";
+    this.expectExit(client.term, EXIT_OK);
+  }
+
+  // ---- raw connections ----
+
+  private async connect(name: string): Promise<void> {
+    const server = this.runningServer(`have ${name} connect`);
+    const accepted = this.showsBlock(server.term, [WAITING]);
+    const conn = await RawConnection.open(name, this.serverPort);
+    this.displays.push(conn);
+    this.ports.add(conn.localPort, `<${name}-port>`); // as portName() says
+    this.actors.set(name, { kind: "raw", name, conn, state: "connected", nick: "" });
+    await this.waitFor([accepted]);
+  }
+
+  private async closeRaw(actor: RawActor): Promise<void> {
+    const expectations = [{ what: `${actor.name}'s connection to close`, met: () => actor.conn.closed }, ...this.leaveEffects(actor)];
+    actor.conn.end();
+    await this.waitFor(expectations);
+    actor.state = "gone";
+  }
+
+  // ---- any actor ----
+
+  private async kill(actor: Member): Promise<void> {
+    if (actor.state === "gone") throw new Error(`${actor.name} is already gone`);
+    const expectations = this.leaveEffects(actor);
+    if (actor.kind === "client") {
+      expectations.push(this.exits(actor.term));
+      actor.term.signal("SIGKILL");
+    } else {
+      expectations.push({ what: `${actor.name}'s connection to close`, met: () => actor.conn.closed });
+      actor.conn.reset();
+    }
+    await this.waitFor(expectations);
+    actor.state = "gone";
+  }
+
+  private async see(name: string, found: (lines: string[]) => boolean, what: string): Promise<void> {
+    const display = this.displayOf(name);
+    await this.waitFor([{ what: `${name} to show ${what}`, met: () => display.settled() && found(normaliseRows(display.rows(), this.ports)) }]);
+  }
+
+  // ---- effects: what each kind of event must make visible ----
+
+  private joinEffects(joiner: Member, nick: string): Expectation[] {
+    const participants = this.members().filter((m) => m.state === "joined").length + 1;
+    const joinLine = new RegExp(`^${escapeRegExp(nick)}\\((\\d+|<[^>]+>)\\) has joined the chatroom!!$`);
+    const server = this.runningServer("see a join");
+    const expectations = [
+      this.showsBlock(server.term, [joinLine, `Now participants: ${participants}`, PROPAGATED]),
+      this.showsBlock(this.displayOf(joiner.name), [JOINED]),
+      ...this.others(joiner).map((other) => this.showsBlock(this.displayOf(other.name), [joinLine, `Now participants: ${participants}`])),
+    ];
+    if (joiner.kind === "client") expectations.push(this.showsEmptyPrompt(joiner, `${nick}: `, false));
+    return expectations;
+  }
+
+  private completeJoin(joiner: Member, nick: string, expectations: Expectation[]): Promise<void> {
+    return this.waitFor(expectations).then(() => {
+      joiner.state = "joined";
+      joiner.nick = nick;
+      if (joiner.kind === "client") joiner.input.clear();
+      // The server's join line is where a client's port first shows.
+      const joinLine = new RegExp(`^${escapeRegExp(nick)}\\((\\d+)\\) has joined the chatroom!!$`);
+      const ports = this.lines(this.server!.term).flatMap((line) => joinLine.exec(line)?.[1] ?? []);
+      const port = ports[ports.length - 1];
+      if (port !== undefined) this.ports.add(Number(port), this.portName(joiner));
+    });
+  }
+
+  /** The server logs the line and every other member shows it; the sender's own screen is its business. */
+  private sayEffects(sender: Member, line: string): Expectation[] {
+    const server = this.runningServer("relay a line");
+    const port = this.portName(sender);
+    return [
+      this.showsBlock(server.term, [new RegExp(`^chat received from ${escapeRegExp(sender.nick)}\\(.*:${escapeRegExp(port)}\\)$`), PROPAGATED]),
+      ...this.others(sender).map((other) => this.showsBlock(this.displayOf(other.name), [`${sender.nick}(${port}): ${line}`])),
+    ];
+  }
+
+  /** A joined member leaving, however: the server logs it, the others are told. */
+  private leaveEffects(leaver: Member): Expectation[] {
+    if (leaver.state !== "joined" || !this.server?.running) return [];
+    const participants = this.members().filter((m) => m.state === "joined").length - 1;
+    const left = `User "${leaver.nick}" left chatroom.`;
+    return [
+      this.showsBlock(this.server.term, [left, PROPAGATED, "", `Now participants: ${participants}`]),
+      ...this.others(leaver).map((other) => this.showsBlock(this.displayOf(other.name), [left])),
+    ];
+  }
+
+  // ---- expectations ----
+
+  /** The block of lines shows once more than it does now. */
+  private showsBlock(display: Display, block: LineMatcher[]): Expectation {
+    const before = findBlocks(this.lines(display), block).length;
+    return {
+      what: `${display.name} to show ${block.map(describeMatcher).join(" then ")}${before > 0 ? ` (again: it shows ${before} already)` : ""}`,
+      met: () => display.settled() && findBlocks(this.lines(display), block).length > before,
+    };
+  }
+
+  /** The cursor sits after this prompt on an otherwise empty input line. */
+  private showsEmptyPrompt(client: ClientActor, prompt: string, mustBeRunning: boolean): Expectation {
+    return {
+      what: `${client.name} to show an empty input line ${JSON.stringify(prompt)} with the cursor at its end`,
+      met: () => {
+        if (mustBeRunning && client.term.finished()) throw new Error(`${client.name} exited (${describeExit(client.term)}) instead`);
+        if (!client.term.settled()) return false;
+        const { before, after } = client.term.cursorLine();
+        return before === prompt && after === "";
+      },
+    };
+  }
+
+  /** The input line shows the prompt and what the model says was typed, the cursor where the keys left it. */
+  private showsInput(client: ClientActor): Expectation {
+    const prompt = this.promptOf(client);
+    const before = prompt + client.input.beforeCursor;
+    const after = client.input.afterCursor.trimEnd();
+    return {
+      what: `${client.name}'s input line to show ${JSON.stringify(before + "▮" + after)} (▮: the cursor)`,
+      met: () => {
+        if (client.term.finished()) throw new Error(`${client.name} exited (${describeExit(client.term)})`);
+        if (!client.term.settled()) return false;
+        const shown = client.term.cursorLine();
+        return shown.before === before && shown.after === after;
+      },
+    };
+  }
+
+  private exits(term: PtyTerminal): Expectation {
+    return { what: `${term.name} to exit`, met: () => term.finished() };
+  }
+
+  private expectExit(term: PtyTerminal, status: number): void {
+    const exit = term.exit!;
+    if (exit.signal !== 0 || exit.exitCode !== status) {
+      throw new Error(`${term.name} exited (${describeExit(term)}); expected exit status ${status}`);
+    }
+  }
+
+  private waitFor(expectations: Expectation[]): Promise<void> {
+    if (expectations.length === 0) return Promise.resolve();
+    return waitUntil(
+      () => expectations.every((e) => e.met()),
+      () => {
+        const missing = expectations.filter((e) => !safeMet(e)).map((e) => `  - ${e.what}`);
+        return `\n${missing.join("\n")}`;
+      },
+      this.displays,
+      this.deadline,
+    );
+  }
+
+  /** Every terminal has rendered all it received and has been silent for the quiet window. */
+  settle(): Promise<void> {
+    this.deadline = Date.now() + this.options.actionTimeoutMs;
+    const quiet = (d: Display): boolean => d.settled() && performance.now() - d.lastOutputAt >= this.options.quietMs;
+    return waitUntil(
+      () => this.displays.every(quiet),
+      () => `every terminal to be quiet for ${this.options.quietMs} ms: ${this.displays.filter((d) => !quiet(d)).map((d) => d.name).join(", ")} still busy`,
+      this.displays,
+      this.deadline,
+    );
+  }
+
+  transcripts(): Transcript[] {
+    return this.displays.map((d) => ({ name: d.name, text: transcriptText(d.rows(), this.ports) }));
+  }
+
+  describeFailure(scenario: Scenario, action: Action | undefined, error: unknown): string {
+    const where = action ? `${action.file}:${action.line}: ${action.source}` : `${scenario.file}: after the last action`;
+    const reason = error instanceof WaitTimeout || error instanceof Error ? error.message : String(error);
+    const screens = this.displays.map((d) => {
+      const lines = normaliseRows(d.rows(), this.ports);
+      return `──── ${d.name} (${this.statusOf(d)}) ────\n${lines.join("\n")}${lines.length ? "\n" : ""}`;
+    });
+    return [
+      where,
+      reason,
+      "",
+      "Every terminal now (normalised; <NAME-port> stands for a learned port):",
+      ...screens,
+      `Recordings (asciinema play FILE): ${this.options.castDir}/*.cast`,
+    ].join("\n");
+  }
+
+  /** Kills whatever still runs; returns the names of processes that would not die. */
+  async dispose(): Promise<string[]> {
+    const deadline = Date.now() + CLEANUP_MS;
+    const results = await Promise.all(
+      this.displays.map(async (d) => ((await (d instanceof PtyTerminal ? d.destroy(deadline) : (d as RawConnection).destroy(deadline))) ? [] : [d.name])),
+    );
+    return results.flat();
+  }
+
+  writeRecordings(): void {
+    for (const d of this.displays) d.recording.writeTo(join(this.options.castDir, `${d.name}.cast`));
+  }
+
+  // ---- lookups ----
+
+  private spawn(name: string, command: string[]): PtyTerminal {
+    const term = new PtyTerminal({ name, command, cwd: this.options.cwd, cols: this.options.cols, rows: this.options.rows });
+    this.displays.push(term);
+    return term;
+  }
+
+  /** Normalised logical lines: what expectations are matched against. */
+  private lines(display: Display): string[] {
+    return display.logicalLines().map((line) => this.ports.replaceIn(line.trimEnd()));
+  }
+
+  private newName(name: string): string {
+    if (this.actors.has(name)) throw new Error(`there is already an actor named ${name}`);
+    return name;
+  }
+
+  private runningServer(purpose: string): ServerActor {
+    if (!this.server) throw new Error(`no server to ${purpose}: add "server starts" first`);
+    if (!this.server.running) throw new Error(`the server is no longer running, so it cannot ${purpose}`);
+    return this.server;
+  }
+
+  private displayOf(name: string): Display {
+    const actor = this.actors.get(name);
+    if (!actor) throw new Error(`no actor named ${name} yet`);
+    return actor.kind === "raw" ? actor.conn : actor.term;
+  }
+
+  private member(name: string): Member {
+    const actor = this.actors.get(name);
+    if (!actor) throw new Error(`no actor named ${name} yet: it must join, start or connect first`);
+    if (actor.kind === "server") throw new Error(`this action is for clients and raw connections, not the server`);
+    return actor;
+  }
+
+  private client(name: string, purpose: string): ClientActor {
+    const actor = this.member(name);
+    if (actor.kind !== "client") throw new Error(`${name} is a raw connection, which cannot ${purpose}: use "${name} sends:"`);
+    return actor;
+  }
+
+  private raw(name: string, purpose: string): RawActor {
+    const actor = this.member(name);
+    if (actor.kind !== "raw") throw new Error(`${name} is a client in a terminal, which cannot ${purpose}: only raw connections ("${name} connects") can`);
+    if (actor.state === "gone") throw new Error(`${name}'s connection is closed`);
+    return actor;
+  }
+
+  private alive(client: ClientActor, purpose: string): void {
+    if (client.state === "gone") throw new Error(`${client.name} has exited and cannot ${purpose}`);
+  }
+
+  private members(): Member[] {
+    return [...this.actors.values()].filter((a): a is Member => a.kind !== "server");
+  }
+
+  private others(member: Member): Member[] {
+    return this.members().filter((m) => m !== member && m.state === "joined");
+  }
+
+  private promptOf(client: ClientActor): string {
+    return client.state === "prompting" ? NICKNAME_PROMPT : `${client.nick}: `;
+  }
+
+  /** The placeholder a member's port gets in every transcript. */
+  private portName(member: Member): string {
+    return `<${member.name}-port>`;
+  }
+
+  private statusOf(display: Display): string {
+    if (display instanceof PtyTerminal) return display.exit ? describeExit(display) : "running";
+    return (display as RawConnection).closed ? "connection closed" : "connection open";
+  }
+}
+
+function describeExit(term: PtyTerminal): string {
+  const exit = term.exit;
+  if (!exit) return "running";
+  return exit.signal !== 0 ? `killed by signal ${exit.signal}` : `exit status ${exit.exitCode}`;
+}
+
+function safeMet(expectation: Expectation): boolean {
+  try {
+    return expectation.met();
+  } catch {
+    return false;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A port nothing listens on: bound, read, released. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen({ host: "localhost", port: 0 }, () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}

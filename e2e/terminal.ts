@@ -1,0 +1,196 @@
+/** A program in a pseudo-terminal of fixed size, rendered by a headless xterm: what a person would see. */
+import { spawn, type IPty } from "node-pty";
+import xtermHeadless from "@xterm/headless";
+import unicode11 from "@xterm/addon-unicode11";
+import { AsciicastRecorder } from "./asciicast.js";
+import type { Display } from "./display.js";
+import { ChangeNotifier, waitUntil } from "./wait.js";
+
+const { Terminal: XTerm } = xtermHeadless;
+const { Unicode11Addon } = unicode11;
+
+/** The only environment a spawned program gets, so every machine renders the same screens. */
+export function terminalEnvironment(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    TERM: "xterm-256color",
+    LANG: "C.UTF-8",
+    LC_ALL: "C.UTF-8",
+    TZ: "UTC",
+  };
+}
+
+export interface TerminalOptions {
+  name: string;
+  /** The program and its arguments. */
+  command: readonly string[];
+  cwd: string;
+  cols?: number;
+  rows?: number;
+  /** Rows kept above the screen; generous, so a transcript never loses its beginning. */
+  scrollback?: number;
+}
+
+export interface ExitStatus {
+  exitCode: number;
+  /** The signal that ended the process, or 0. */
+  signal: number;
+}
+
+export class PtyTerminal implements Display {
+  readonly name: string;
+  readonly recording: AsciicastRecorder;
+  readonly pid: number;
+  private readonly pty: IPty;
+  private readonly xterm: InstanceType<typeof XTerm>;
+  private readonly changes = new ChangeNotifier();
+  private unrendered = 0;
+  private received = 0;
+  private lastOutput = performance.now();
+  private exitStatus: ExitStatus | null = null;
+
+  constructor(options: TerminalOptions) {
+    const cols = options.cols ?? 80;
+    const rows = options.rows ?? 24;
+    const [file, ...args] = options.command;
+    if (file === undefined) throw new Error(`${options.name}: empty command`);
+    this.name = options.name;
+    const env = terminalEnvironment();
+    this.recording = new AsciicastRecorder({ width: cols, height: rows, title: options.name, env: { TERM: env.TERM!, SHELL: "" } });
+    this.xterm = new XTerm({ cols, rows, scrollback: options.scrollback ?? 10_000, allowProposedApi: true });
+    // Node's readline counts emoji as two columns, as Unicode 11 does; xterm's default (6) counts one.
+    this.xterm.loadAddon(new Unicode11Addon());
+    this.xterm.unicode.activeVersion = "11";
+    this.pty = spawn(file, args, { name: env.TERM!, cols, rows, cwd: options.cwd, env });
+    this.pid = this.pty.pid;
+    this.pty.onData((data) => {
+      this.received++;
+      this.lastOutput = performance.now();
+      this.recording.output(data);
+      this.unrendered++;
+      this.xterm.write(data, () => {
+        this.unrendered--;
+        this.changes.notify();
+      });
+      this.changes.notify();
+    });
+    // node-pty reports the exit once the pty has been read to its end (EIO), so no output is lost.
+    this.pty.onExit(({ exitCode, signal }) => {
+      this.exitStatus = { exitCode, signal: signal ?? 0 };
+      this.changes.notify();
+    });
+  }
+
+  onChange(listener: () => void): () => void {
+    return this.changes.onChange(listener);
+  }
+
+  get outputCount(): number {
+    return this.received;
+  }
+
+  get lastOutputAt(): number {
+    return this.lastOutput;
+  }
+
+  settled(): boolean {
+    return this.unrendered === 0;
+  }
+
+  /** Null while the program runs; after its exit, with all its output read. */
+  get exit(): ExitStatus | null {
+    return this.exitStatus;
+  }
+
+  /** True once the program exited and everything it wrote is on the screen. */
+  finished(): boolean {
+    return this.exitStatus !== null && this.settled();
+  }
+
+  /** Types into the terminal: one write, which the program may read in one piece. */
+  write(data: string): void {
+    this.recording.input(data);
+    this.pty.write(data);
+  }
+
+  /** Sends a signal to the program's whole process group (it leads its own session). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.exitStatus !== null) return;
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** True while any process of the program's group is still alive. */
+  groupAlive(): boolean {
+    try {
+      process.kill(-this.pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+  }
+
+  /** Kills the program's group and waits, up to the deadline, for it to be gone; false if it survived. */
+  async destroy(deadline: number): Promise<boolean> {
+    this.signal("SIGKILL");
+    try {
+      await waitUntil(() => this.exitStatus !== null, () => `${this.name} to exit`, [this], deadline);
+    } catch {
+      // Reported below as a survivor.
+    }
+    const gone = this.exitStatus !== null && !this.groupAlive();
+    this.xterm.dispose();
+    return gone;
+  }
+
+  rows(): string[] {
+    const buffer = this.xterm.buffer.active;
+    const rows: string[] = [];
+    for (let i = 0; i < buffer.length; i++) rows.push(buffer.getLine(i)?.translateToString(true) ?? "");
+    return rows;
+  }
+
+  logicalLines(): string[] {
+    const buffer = this.xterm.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < buffer.length; i++) {
+      const row = buffer.getLine(i);
+      if (row === undefined) continue;
+      const continues = buffer.getLine(i + 1)?.isWrapped === true;
+      const text = row.translateToString(!continues);
+      if (row.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
+      else lines.push(text);
+    }
+    return lines;
+  }
+
+  /** The rows the screen shows now (no scrollback), for failure reports. */
+  screen(): string[] {
+    const buffer = this.xterm.buffer.active;
+    const rows: string[] = [];
+    for (let i = buffer.viewportY; i < buffer.viewportY + this.xterm.rows; i++) rows.push(buffer.getLine(i)?.translateToString(true) ?? "");
+    return rows;
+  }
+
+  /**
+   * The line the cursor is on (wrapped rows joined), split at the cursor: `before` holds
+   * the prompt and what is typed left of the cursor, `after` the rest without trailing spaces.
+   */
+  cursorLine(): { before: string; after: string } {
+    const buffer = this.xterm.buffer.active;
+    const row = buffer.baseY + buffer.cursorY;
+    let start = row;
+    while (start > 0 && buffer.getLine(start)?.isWrapped === true) start--;
+    let before = "";
+    for (let r = start; r < row; r++) before += buffer.getLine(r)?.translateToString(false) ?? "";
+    const current = buffer.getLine(row);
+    before += current?.translateToString(false, 0, buffer.cursorX) ?? "";
+    let after = current?.translateToString(false, buffer.cursorX) ?? "";
+    for (let r = row + 1; r < buffer.length && buffer.getLine(r)?.isWrapped === true; r++) after += buffer.getLine(r)?.translateToString(false) ?? "";
+    return { before, after: after.trimEnd() };
+  }
+}

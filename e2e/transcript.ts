@@ -1,0 +1,38 @@
+/** Turns a terminal's rows into its comparable transcript: trailing space gone, ports named. */
+
+/** Gives every port the kit learns a stable name, so transcripts do not change from run to run. */
+export class PortNames {
+  private readonly names = new Map<number, string>();
+
+  /** Names a port, e.g. 41234 → "<server-port>". A port keeps its first name. */
+  add(port: number, name: string): void {
+    if (!Number.isInteger(port) || port <= 0) return;
+    if (!this.names.has(port)) this.names.set(port, name);
+  }
+
+  has(port: number): boolean {
+    return this.names.has(port);
+  }
+
+  /** Replaces every known port that stands as a whole number by its name. */
+  replaceIn(text: string): string {
+    if (this.names.size === 0) return text;
+    return text.replace(/\d+/g, (digits) => {
+      const name = this.names.get(Number(digits));
+      return name !== undefined && String(Number(digits)) === digits ? name : digits;
+    });
+  }
+}
+
+/** Trailing spaces of every line and trailing blank lines removed; ports replaced. */
+export function normaliseRows(rows: readonly string[], ports: PortNames): string[] {
+  const lines = rows.map((row) => ports.replaceIn(row.trimEnd()));
+  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/** The transcript as stored in a fixture: normalised lines, each ending in a newline. */
+export function transcriptText(rows: readonly string[], ports: PortNames): string {
+  const lines = normaliseRows(rows, ports);
+  return lines.length === 0 ? "" : lines.join("\n") + "\n";
+}
