@@ -18,10 +18,11 @@ function editScript(a: readonly string[], b: readonly string[]): Edit[] {
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) {
       edits.push({ op: " ", line: a[i]!, oldNo: i++, newNo: j++ });
-    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      edits.push({ op: "+", line: b[j]!, oldNo: i, newNo: j++ });
-    } else {
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      // Removals before additions, as diff -u shows a changed line.
       edits.push({ op: "-", line: a[i]!, oldNo: i++, newNo: j });
+    } else {
+      edits.push({ op: "+", line: b[j]!, oldNo: i, newNo: j++ });
     }
   }
   return edits;
