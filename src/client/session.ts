@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { LineDecoder, type DecodedLine } from "../protocol/line-decoder.js";
 import { neutralizeControls } from "../protocol/sanitize.js";
+import { oneCharacterPerChunk } from "./keystrokes.js";
 import { PinnedPrompt } from "./pinned-prompt.js";
 
 export const NICKNAME_PROMPT = "Type your nickname>> ";
@@ -25,7 +26,9 @@ export interface SessionOptions {
 
 /** Resolves with the process exit status once the connection has closed. */
 export function runSession({ socket, input, output, interactive, nick }: SessionOptions): Promise<number> {
-  const rl = createInterface({ input, output: interactive ? output : undefined, terminal: interactive });
+  const rl = interactive
+    ? createInterface({ input: oneCharacterPerChunk(input), output, terminal: true })
+    : createInterface({ input, terminal: false });
   const screen = interactive ? new PinnedPrompt(rl, output) : null;
   const decoder = new LineDecoder(MAX_INCOMING_LINE_BYTES);
   let state: "nickname" | "chatting" | "done" = "nickname";
