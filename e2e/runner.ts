@@ -92,7 +92,11 @@ interface Expectation {
  * name the scenario line, what was awaited, and show every terminal.
  */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<Transcript[]> {
-  rmSync(options.castDir, { recursive: true, force: true });
+  try {
+    rmSync(options.castDir, { recursive: true, force: true });
+  } catch {
+    // Another run may be writing there; its files are overwritten below.
+  }
   const run = new ScenarioRun(options);
   let failure: ScenarioFailure | undefined;
   let transcripts: Transcript[] = [];
@@ -327,21 +331,23 @@ class ScenarioRun {
     if (client.state === "prompting") {
       const nick = line.trim();
       if (nick === "") {
-        const prompts = this.showsBlock(client.term, [NICKNAME_PROMPT.trimEnd()]);
+        const expectations = [this.showsBlock(client.term, [NICKNAME_PROMPT.trimEnd()]), this.showsEmptyPrompt(client, NICKNAME_PROMPT, true)];
         write();
         client.input.clear();
-        return this.waitFor([prompts, this.showsEmptyPrompt(client, NICKNAME_PROMPT, true)]);
+        return this.waitFor(expectations);
       }
       const expectations = this.joinEffects(client, nick);
       write();
       return this.completeJoin(client, nick, expectations);
     }
     if (line.trim() === "quit") return this.leave(client, write);
-    const expectations =
-      line === "" ? [this.showsBlock(client.term, [`${client.nick}:`])] : this.sayEffects(client, line);
+    const expectations = [
+      ...(line === "" ? [this.showsBlock(client.term, [`${client.nick}:`])] : this.sayEffects(client, line)),
+      this.showsEmptyPrompt(client, this.promptOf(client), false),
+    ];
     write();
     client.input.clear();
-    await this.waitFor([...expectations, this.showsEmptyPrompt(client, this.promptOf(client), false)]);
+    await this.waitFor(expectations);
   }
 
   /** quit, Ctrl-C or Ctrl-D: the client says goodbye and exits 0; the others see it leave. */
@@ -453,13 +459,14 @@ class ScenarioRun {
     };
   }
 
-  /** The cursor sits after this prompt on an otherwise empty input line. */
+  /** The terminal has shown something new, and the cursor sits after this prompt on an otherwise empty input line. */
   private showsEmptyPrompt(client: ClientActor, prompt: string, mustBeRunning: boolean): Expectation {
+    const since = client.term.outputCount;
     return {
       what: `${client.name} to show an empty input line ${JSON.stringify(prompt)} with the cursor at its end`,
       met: () => {
         if (mustBeRunning && client.term.finished()) throw new Error(`${client.name} exited (${describeExit(client.term)}) instead`);
-        if (!client.term.settled()) return false;
+        if (!client.term.settled() || client.term.outputCount === since) return false;
         const { before, after } = client.term.cursorLine();
         return before === prompt && after === "";
       },
@@ -548,8 +555,16 @@ class ScenarioRun {
     return results.flat();
   }
 
+  /** Best effort: a recording that cannot be written (another run emptied the directory) fails nothing. */
   writeRecordings(): void {
-    for (const d of this.displays) d.recording.writeTo(join(this.options.castDir, `${d.name}.cast`));
+    for (const d of this.displays) {
+      const path = join(this.options.castDir, `${d.name}.cast`);
+      try {
+        d.recording.writeTo(path);
+      } catch (error) {
+        console.warn(`could not write ${path}: ${(error as Error).message}`);
+      }
+    }
   }
 
   // ---- lookups ----
