@@ -503,7 +503,8 @@ class ScenarioRun {
   private waitFor(expectations: Expectation[]): Promise<void> {
     if (expectations.length === 0) return Promise.resolve();
     return waitUntil(
-      () => expectations.every((e) => e.met()),
+      // Every one is evaluated, so that a guard (a program that died) fails the wait at once.
+      () => expectations.map((e) => e.met()).every(Boolean),
       () => {
         const missing = expectations.filter((e) => !safeMet(e)).map((e) => `  - ${e.what}`);
         return `\n${missing.join("\n")}`;

@@ -12,7 +12,7 @@ export class WaitTimeout extends Error {
     readonly awaited: string,
     readonly waitedMs: number,
   ) {
-    super(`timed out after ${waitedMs} ms waiting for ${awaited}`);
+    super(`timed out after ${waitedMs} ms waiting for${awaited.startsWith("\n") ? ":" : " "}${awaited}`);
     this.name = "WaitTimeout";
   }
 }
