@@ -1,0 +1,141 @@
+/** Starts and stops the servers under test: the built dummy-chat server and ncat --chat. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { sleep } from "./clock.js";
+import type { ServerName } from "./dialects.js";
+import { isListening } from "./proc.js";
+
+export const DUMMY_CHAT_MAIN = fileURLToPath(new URL("../dist/server/main.js", import.meta.url));
+
+/** A server process under test. */
+export class RunningServer {
+  port = 0;
+  /** Set once the process has exited: "exit 0", "signal SIGABRT", ... */
+  exited: string | null = null;
+  private stderrTail = "";
+  private readonly gone: Promise<void>;
+
+  constructor(
+    readonly name: ServerName,
+    private readonly child: ChildProcess,
+  ) {
+    this.gone = new Promise<void>((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.exited = signal === null ? `exit ${code}` : `signal ${signal}`;
+        resolve();
+      });
+    });
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-4096);
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** What the process wrote to stderr (its last 4 KiB). */
+  stderr(): string {
+    return this.stderrTail;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  async stop(graceMs = 3000): Promise<void> {
+    if (this.exited !== null) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    await this.gone;
+    clearTimeout(timer);
+  }
+}
+
+export interface DummyChatOptions {
+  maxClients?: number;
+  maxQueuedBytes?: number;
+  /** Flags for node itself, e.g. ["--cpu-prof", "--cpu-prof-dir=DIR"]. */
+  nodeArgs?: string[];
+}
+
+/**
+ * Runs `node dist/server/main.js --port 0`; resolves once it printed its port.
+ * Its console (3 lines per relayed message) goes through a pipe to a `cat >/dev/null`
+ * drainer: a pipe our busy event loop would drain late, and Node writes stdout pipes
+ * synchronously, so a slow reader here would stall the server being measured.
+ */
+export async function startDummyChat(options: DummyChatOptions = {}): Promise<RunningServer> {
+  if (!existsSync(DUMMY_CHAT_MAIN)) throw new Error(`${DUMMY_CHAT_MAIN} is missing: run make build`);
+  const drainer = spawn("sh", ["-c", 'IFS= read -r line; printf "%s\\n" "$line" >&2; exec cat >/dev/null'], {
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  const args = [...(options.nodeArgs ?? []), DUMMY_CHAT_MAIN, "--host", "127.0.0.1", "--port", "0"];
+  if (options.maxClients !== undefined) args.push("--max-clients", String(options.maxClients));
+  if (options.maxQueuedBytes !== undefined) args.push("--max-queued-bytes", String(options.maxQueuedBytes));
+  const child = spawn(process.execPath, args, { stdio: ["ignore", drainer.stdin!, "pipe"] });
+  drainer.stdin!.destroy(); // the server holds the pipe now; cat ends when it exits
+  const server = new RunningServer("dummy-chat", child);
+  server.port = await new Promise<number>((resolve, reject) => {
+    let first = "";
+    const timer = setTimeout(() => fail(new Error("dummy-chat did not print its port within 10 s")), 10_000);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(err);
+    };
+    drainer.stderr!.setEncoding("utf8");
+    drainer.stderr!.on("data", (text: string) => {
+      first += text;
+      const match = />>> Server is up on PORT:(\d+)/.exec(first);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once("exit", () => fail(new Error(`dummy-chat exited before listening: ${server.stderr()}`)));
+  });
+  return server;
+}
+
+/** A port free on 127.0.0.1 right now (for ncat, which cannot report a port 0 bind). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runs `ncat -l --chat --max-conns N 127.0.0.1 PORT` (no -v: its logging is per
+ * connection, not per message); resolves once the port listens. Stdin is /dev/null:
+ * ncat's broker would relay stdin, and sees EOF at once.
+ */
+export async function startNcat(options: { maxConns: number }): Promise<RunningServer> {
+  const port = await freePort();
+  const child = spawn("ncat", ["-l", "--chat", "--max-conns", String(options.maxConns), "127.0.0.1", String(port)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const server = new RunningServer("ncat", child);
+  server.port = port;
+  const deadline = Date.now() + 10_000;
+  while (!isListening(port)) {
+    if (server.exited !== null) throw new Error(`ncat exited (${server.exited}): ${server.stderr()}`);
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new Error("ncat did not listen within 10 s");
+    }
+    await sleep(20);
+  }
+  return server;
+}
+
+export function startServer(name: ServerName, options: { maxClients: number; nodeArgs?: string[] }): Promise<RunningServer> {
+  if (name === "ncat") return startNcat({ maxConns: options.maxClients });
+  return startDummyChat({ maxClients: options.maxClients, ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}) });
+}
