@@ -2,7 +2,28 @@
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { describeMatcher, findBlocks, type Display, type LineMatcher } from "./display.js";
+import { Actors, portName, promptOf, type ClientActor, type Member, type RawActor } from "./actors.js";
+import {
+  chatLine,
+  chatPrompt,
+  chatReceived,
+  CLOSED,
+  DISCONNECTED,
+  EXIT_CANNOT_CONNECT,
+  EXIT_OK,
+  EXIT_SERVER_GONE,
+  joinNotice,
+  JOINED,
+  leftNotice,
+  NICKNAME_PROMPT,
+  participants,
+  PROPAGATED,
+  SERVER_CLOSED,
+  SERVER_UP,
+  WAITING,
+} from "./chat-lines.js";
+import { findBlocks, type Display, type LineMatcher } from "./display.js";
+import { describeExit, exits, showsBlock, showsEmptyPrompt, showsInputLine, waitForAll, type Expectation } from "./expectations.js";
 import { InputLine } from "./input-line.js";
 import { KEYS, type Key } from "./keys.js";
 import { RawConnection } from "./raw-connection.js";
@@ -10,20 +31,6 @@ import { SERVER, type Action, type Scenario } from "./scenario-parser.js";
 import { PtyTerminal } from "./terminal.js";
 import { normaliseRows, PortNames, transcriptText } from "./transcript.js";
 import { waitUntil, WaitTimeout } from "./wait.js";
-
-export const NICKNAME_PROMPT = "Type your nickname>> ";
-const JOINED = ">>> You have joined the chatroom now.";
-const WAITING = ">>> Waiting for clients...";
-const PROPAGATED = ">>> Message successfully propagated.";
-const CLOSED = "Closed chatroom successfully.";
-const DISCONNECTED = "Server disconnected!";
-const SERVER_CLOSED = ">>> Server closed.";
-const SERVER_UP = /^>>> Server is up on PORT:(\d+)$/;
-
-/** Exit statuses the client must use. */
-const EXIT_OK = 0;
-const EXIT_CANNOT_CONNECT = 1;
-const EXIT_SERVER_GONE = 2;
 
 /** How long cleanup waits for a killed program to be gone. */
 const CLEANUP_MS = 5_000;
@@ -50,39 +57,6 @@ export interface Transcript {
 
 export class ScenarioFailure extends Error {
   override name = "ScenarioFailure";
-}
-
-interface ServerActor {
-  kind: "server";
-  name: string;
-  term: PtyTerminal;
-  running: boolean;
-}
-
-interface ClientActor {
-  kind: "client";
-  name: string;
-  term: PtyTerminal;
-  state: "prompting" | "joined" | "gone";
-  nick: string;
-  input: InputLine;
-}
-
-interface RawActor {
-  kind: "raw";
-  name: string;
-  conn: RawConnection;
-  state: "connected" | "joined" | "gone";
-  nick: string;
-}
-
-type Member = ClientActor | RawActor;
-type Actor = ServerActor | Member;
-
-/** Something an action must make visible before the next action starts. */
-interface Expectation {
-  what: string;
-  met(): boolean;
 }
 
 /**
@@ -121,9 +95,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
 class ScenarioRun {
   private readonly ports = new PortNames();
-  private readonly actors = new Map<string, Actor>();
+  private readonly actors = new Actors();
   private readonly displays: Display[] = [];
-  private server: ServerActor | undefined;
   private serverPort = 0;
   private deadline = 0;
 
@@ -139,44 +112,43 @@ class ScenarioRun {
       case "server-kill":
         return this.stopServer("SIGKILL");
       case "start":
-        await this.startClient(this.newName(action.actor));
+        await this.startClient(this.actors.newName(action.actor));
         return;
       case "start-without-server":
-        return this.startWithoutServer(this.newName(action.actor));
+        return this.startWithoutServer(this.actors.newName(action.actor));
       case "join":
         return this.join(action.actor, action.answer);
       case "say":
         return this.say(action.actor, action.text);
       case "type":
-        return this.typeText(this.client(action.actor, "type"), action.text);
+        return this.typeText(this.actors.client(action.actor, "type"), action.text);
       case "press":
-        for (const key of action.keys) await this.press(this.client(action.actor, `press ${key}`), key);
+        for (const key of action.keys) await this.press(this.actors.client(action.actor, `press ${key}`), key);
         return;
       case "kill":
-        return this.kill(this.member(action.actor));
+        return this.kill(this.actors.member(action.actor));
       case "see":
         return this.see(action.actor, (lines) => lines.some((line) => line.includes(action.text)), JSON.stringify(action.text));
       case "see-pattern":
         return this.see(action.actor, (lines) => lines.some((line) => action.pattern.test(line)), String(action.pattern));
       case "connect":
-        return this.connect(this.newName(action.actor));
+        return this.connect(this.actors.newName(action.actor));
       case "send":
-        return this.raw(action.actor, "send").conn.send(action.bytes);
+        return this.actors.raw(action.actor, "send").conn.send(action.bytes);
       case "close":
-        return this.closeRaw(this.raw(action.actor, "close"));
+        return this.closeRaw(this.actors.raw(action.actor, "close"));
     }
   }
 
   // ---- the server ----
 
   private async startServer(): Promise<void> {
-    if (this.server) throw new Error("the server was already started: a scenario has one server");
+    if (this.actors.server) throw new Error("the server was already started: a scenario has one server");
     const term = this.spawn(SERVER, [...this.options.serverCommand, "--port", "0"]);
-    this.server = { kind: "server", name: SERVER, term, running: true };
-    this.actors.set(SERVER, this.server);
+    this.actors.add({ kind: "server", name: SERVER, term, running: true });
     await this.waitFor([
       {
-        what: `the server to show "${">>> Server is up on PORT:NNNNN"}" then "${WAITING}"`,
+        what: `the server to show ">>> Server is up on PORT:NNNNN" then "${WAITING}"`,
         met: () => {
           if (term.finished()) throw new Error(`the server exited (${describeExit(term)}) before it was up`);
           return findBlocks(this.lines(term), [SERVER_UP, WAITING]).length > 0;
@@ -189,12 +161,12 @@ class ScenarioRun {
   }
 
   private async stopServer(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
-    const server = this.runningServer(signal === "SIGTERM" ? "stop" : "be killed");
+    const server = this.actors.runningServer(signal === "SIGTERM" ? "stop" : "be killed");
     const expectations: Expectation[] = [{ what: "the server to exit", met: () => server.term.finished() }];
     if (signal === "SIGTERM") expectations.push(this.showsBlock(server.term, [SERVER_CLOSED]));
-    const connected = this.members().filter((m) => m.state !== "gone");
+    const connected = this.actors.members().filter((m) => m.state !== "gone");
     for (const member of connected) {
-      if (member.kind === "client") expectations.push(this.showsBlock(member.term, [DISCONNECTED]), this.exits(member.term));
+      if (member.kind === "client") expectations.push(this.showsBlock(member.term, [DISCONNECTED]), exits(member.term));
       else expectations.push({ what: `${member.name}'s connection to close`, met: () => member.conn.closed });
     }
     server.term.signal(signal);
@@ -210,12 +182,12 @@ class ScenarioRun {
   // ---- clients in terminals ----
 
   private async startClient(name: string): Promise<ClientActor> {
-    const server = this.runningServer(`have ${name} connect`);
+    const server = this.actors.runningServer(`have ${name} connect`);
     const accepted = this.showsBlock(server.term, [WAITING]);
     const term = this.spawn(name, [...this.options.clientCommand, "--port", String(this.serverPort)]);
     const client: ClientActor = { kind: "client", name, term, state: "prompting", nick: "", input: new InputLine() };
-    this.actors.set(name, client);
-    await this.waitFor([accepted, this.showsEmptyPrompt(client, NICKNAME_PROMPT, true)]);
+    this.actors.add(client);
+    await this.waitFor([accepted, showsEmptyPrompt(client.term, NICKNAME_PROMPT, true)]);
     return client;
   }
 
@@ -223,13 +195,13 @@ class ScenarioRun {
     const port = await freePort();
     this.ports.add(port, "<closed-port>");
     const term = this.spawn(name, [...this.options.clientCommand, "--port", String(port)]);
-    this.actors.set(name, { kind: "client", name, term, state: "gone", nick: "", input: new InputLine() });
-    await this.waitFor([this.exits(term)]);
+    this.actors.add({ kind: "client", name, term, state: "gone", nick: "", input: new InputLine() });
+    await this.waitFor([exits(term)]);
     this.expectExit(term, EXIT_CANNOT_CONNECT);
   }
 
   private async join(name: string, answer: string): Promise<void> {
-    const actor = this.actors.get(name) ?? (await this.startClient(this.newName(name)));
+    const actor = this.actors.find(name) ?? (await this.startClient(this.actors.newName(name)));
     if (actor.kind === "raw") {
       if (actor.state !== "connected") throw new Error(`${name} cannot join: it is ${actor.state}`);
       const expectations = this.joinEffects(actor, answer.trim());
@@ -243,14 +215,14 @@ class ScenarioRun {
   }
 
   private async say(name: string, text: string): Promise<void> {
-    const actor = this.member(name);
+    const actor = this.actors.member(name);
     if (actor.kind === "raw") {
       if (actor.state !== "joined") throw new Error(`${name} has not joined: use "${name} joins" first, or "${name} sends:" for raw lines`);
       const expectations = text === "" ? [] : this.sayEffects(actor, text);
       await actor.conn.send(Buffer.from(text + "\n", "utf8"));
       return this.waitFor(expectations);
     }
-    this.alive(actor, "say something");
+    alive(actor, "say something");
     if (actor.input.isEmpty) {
       // One write is safe on an empty line: readline appends pasted text at the end anyway.
       actor.input.insert(text);
@@ -262,7 +234,7 @@ class ScenarioRun {
 
   /** Types without Enter; waits until the input line shows the text. */
   private async typeText(client: ClientActor, text: string): Promise<void> {
-    this.alive(client, "type");
+    alive(client, "type");
     if (client.input.atEnd) {
       client.input.insert(text);
       client.term.write(text);
@@ -278,7 +250,7 @@ class ScenarioRun {
   }
 
   private async press(client: ClientActor, key: Key): Promise<void> {
-    this.alive(client, `press ${key}`);
+    alive(client, `press ${key}`);
     const { term, input } = client;
     switch (key) {
       case "Enter":
@@ -320,7 +292,7 @@ class ScenarioRun {
       },
     ]);
     const { before: left, after } = term.cursorLine();
-    const prompt = this.promptOf(client);
+    const prompt = promptOf(client);
     if (!left.startsWith(prompt)) throw new Error(`${client.name}'s input line should start with ${JSON.stringify(prompt)} but shows ${JSON.stringify(left + after)}`);
     client.input.resetTo(left.slice(prompt.length), after);
   }
@@ -331,7 +303,7 @@ class ScenarioRun {
     if (client.state === "prompting") {
       const nick = line.trim();
       if (nick === "") {
-        const expectations = [this.showsBlock(client.term, [NICKNAME_PROMPT.trimEnd()]), this.showsEmptyPrompt(client, NICKNAME_PROMPT, true)];
+        const expectations = [this.showsBlock(client.term, [NICKNAME_PROMPT.trimEnd()]), showsEmptyPrompt(client.term, NICKNAME_PROMPT, true)];
         write();
         client.input.clear();
         return this.waitFor(expectations);
@@ -343,7 +315,7 @@ class ScenarioRun {
     if (line.trim() === "quit") return this.leave(client, write);
     const expectations = [
       ...(line === "" ? [this.showsBlock(client.term, [`${client.nick}:`])] : this.sayEffects(client, line)),
-      this.showsEmptyPrompt(client, this.promptOf(client), false),
+      showsEmptyPrompt(client.term, promptOf(client), false),
     ];
     write();
     client.input.clear();
@@ -352,7 +324,7 @@ class ScenarioRun {
 
   /** quit, Ctrl-C or Ctrl-D: the client says goodbye and exits 0; the others see it leave. */
   private async leave(client: ClientActor, write: () => void): Promise<void> {
-    const expectations = [this.showsBlock(client.term, [CLOSED]), this.exits(client.term), ...this.leaveEffects(client)];
+    const expectations = [this.showsBlock(client.term, [CLOSED]), exits(client.term), ...this.leaveEffects(client)];
     write();
     await this.waitFor(expectations);
     client.state = "gone";
@@ -362,12 +334,12 @@ class ScenarioRun {
   // ---- raw connections ----
 
   private async connect(name: string): Promise<void> {
-    const server = this.runningServer(`have ${name} connect`);
+    const server = this.actors.runningServer(`have ${name} connect`);
     const accepted = this.showsBlock(server.term, [WAITING]);
     const conn = await RawConnection.open(name, this.serverPort);
     this.displays.push(conn);
     this.ports.add(conn.localPort, `<${name}-port>`); // as portName() says
-    this.actors.set(name, { kind: "raw", name, conn, state: "connected", nick: "" });
+    this.actors.add({ kind: "raw", name, conn, state: "connected", nick: "" });
     await this.waitFor([accepted]);
   }
 
@@ -384,7 +356,7 @@ class ScenarioRun {
     if (actor.state === "gone") throw new Error(`${actor.name} is already gone`);
     const expectations = this.leaveEffects(actor);
     if (actor.kind === "client") {
-      expectations.push(this.exits(actor.term));
+      expectations.push(exits(actor.term));
       actor.term.signal("SIGKILL");
     } else {
       expectations.push({ what: `${actor.name}'s connection to close`, met: () => actor.conn.closed });
@@ -395,22 +367,21 @@ class ScenarioRun {
   }
 
   private async see(name: string, found: (lines: string[]) => boolean, what: string): Promise<void> {
-    const display = this.displayOf(name);
+    const display = this.actors.displayOf(name);
     await this.waitFor([{ what: `${name} to show ${what}`, met: () => display.settled() && found(normaliseRows(display.rows(), this.ports)) }]);
   }
 
   // ---- effects: what each kind of event must make visible ----
 
   private joinEffects(joiner: Member, nick: string): Expectation[] {
-    const participants = this.members().filter((m) => m.state === "joined").length + 1;
-    const joinLine = new RegExp(`^${escapeRegExp(nick)}\\((\\d+|<[^>]+>)\\) has joined the chatroom!!$`);
-    const server = this.runningServer("see a join");
+    const count = participants(this.actors.joined().length + 1);
+    const server = this.actors.runningServer("see a join");
     const expectations = [
-      this.showsBlock(server.term, [joinLine, `Now participants: ${participants}`, PROPAGATED]),
-      this.showsBlock(this.displayOf(joiner.name), [JOINED]),
-      ...this.others(joiner).map((other) => this.showsBlock(this.displayOf(other.name), [joinLine, `Now participants: ${participants}`])),
+      this.showsBlock(server.term, [joinNotice(nick), count, PROPAGATED]),
+      this.showsBlock(this.actors.displayOf(joiner.name), [JOINED]),
+      ...this.actors.others(joiner).map((other) => this.showsBlock(this.actors.displayOf(other.name), [joinNotice(nick), count])),
     ];
-    if (joiner.kind === "client") expectations.push(this.showsEmptyPrompt(joiner, `${nick}: `, false));
+    if (joiner.kind === "client") expectations.push(showsEmptyPrompt(joiner.term, chatPrompt(nick), false));
     return expectations;
   }
 
@@ -420,77 +391,43 @@ class ScenarioRun {
       joiner.nick = nick;
       if (joiner.kind === "client") joiner.input.clear();
       // The server's join line is where a client's port first shows.
-      const joinLine = new RegExp(`^${escapeRegExp(nick)}\\((\\d+)\\) has joined the chatroom!!$`);
-      const ports = this.lines(this.server!.term).flatMap((line) => joinLine.exec(line)?.[1] ?? []);
+      const ports = this.lines(this.actors.server!.term).flatMap((line) => joinNotice(nick).exec(line)?.[1] ?? []);
       const port = ports[ports.length - 1];
-      if (port !== undefined) this.ports.add(Number(port), this.portName(joiner));
+      if (port !== undefined && /^\d+$/.test(port)) this.ports.add(Number(port), portName(joiner));
     });
   }
 
   /** The server logs the line and every other member shows it; the sender's own screen is its business. */
   private sayEffects(sender: Member, line: string): Expectation[] {
-    const server = this.runningServer("relay a line");
-    const port = this.portName(sender);
+    const server = this.actors.runningServer("relay a line");
+    const port = portName(sender);
     return [
-      this.showsBlock(server.term, [new RegExp(`^chat received from ${escapeRegExp(sender.nick)}\\(.*:${escapeRegExp(port)}\\)$`), PROPAGATED]),
-      ...this.others(sender).map((other) => this.showsBlock(this.displayOf(other.name), [`${sender.nick}(${port}): ${line}`])),
+      this.showsBlock(server.term, [chatReceived(sender.nick, port), PROPAGATED]),
+      ...this.actors.others(sender).map((other) => this.showsBlock(this.actors.displayOf(other.name), [chatLine(sender.nick, port, line)])),
     ];
   }
 
   /** A joined member leaving, however: the server logs it, the others are told. */
   private leaveEffects(leaver: Member): Expectation[] {
-    if (leaver.state !== "joined" || !this.server?.running) return [];
-    const participants = this.members().filter((m) => m.state === "joined").length - 1;
-    const left = `User "${leaver.nick}" left chatroom.`;
+    const server = this.actors.server;
+    if (leaver.state !== "joined" || !server?.running) return [];
+    const count = participants(this.actors.joined().length - 1);
+    const left = leftNotice(leaver.nick);
     return [
-      this.showsBlock(this.server.term, [left, PROPAGATED, "", `Now participants: ${participants}`]),
-      ...this.others(leaver).map((other) => this.showsBlock(this.displayOf(other.name), [left])),
+      this.showsBlock(server.term, [left, PROPAGATED, "", count]),
+      ...this.actors.others(leaver).map((other) => this.showsBlock(this.actors.displayOf(other.name), [left])),
     ];
   }
 
   // ---- expectations ----
 
-  /** The block of lines shows once more than it does now. */
   private showsBlock(display: Display, block: LineMatcher[]): Expectation {
-    const before = findBlocks(this.lines(display), block).length;
-    return {
-      what: `${display.name} to show ${block.map(describeMatcher).join(" then ")}${before > 0 ? ` (again: it shows ${before} already)` : ""}`,
-      met: () => display.settled() && findBlocks(this.lines(display), block).length > before,
-    };
-  }
-
-  /** The terminal has shown something new, and the cursor sits after this prompt on an otherwise empty input line. */
-  private showsEmptyPrompt(client: ClientActor, prompt: string, mustBeRunning: boolean): Expectation {
-    const since = client.term.outputCount;
-    return {
-      what: `${client.name} to show an empty input line ${JSON.stringify(prompt)} with the cursor at its end`,
-      met: () => {
-        if (mustBeRunning && client.term.finished()) throw new Error(`${client.name} exited (${describeExit(client.term)}) instead`);
-        if (!client.term.settled() || client.term.outputCount === since) return false;
-        const { before, after } = client.term.cursorLine();
-        return before === prompt && after === "";
-      },
-    };
+    return showsBlock(display, block, (d) => this.lines(d));
   }
 
   /** The input line shows the prompt and what the model says was typed, the cursor where the keys left it. */
   private showsInput(client: ClientActor): Expectation {
-    const prompt = this.promptOf(client);
-    const before = prompt + client.input.beforeCursor;
-    const after = client.input.afterCursor.trimEnd();
-    return {
-      what: `${client.name}'s input line to show ${JSON.stringify(before + "▮" + after)} (▮: the cursor)`,
-      met: () => {
-        if (client.term.finished()) throw new Error(`${client.name} exited (${describeExit(client.term)})`);
-        if (!client.term.settled()) return false;
-        const shown = client.term.cursorLine();
-        return shown.before === before && shown.after === after;
-      },
-    };
-  }
-
-  private exits(term: PtyTerminal): Expectation {
-    return { what: `${term.name} to exit`, met: () => term.finished() };
+    return showsInputLine(client.term, promptOf(client) + client.input.beforeCursor, client.input.afterCursor.trimEnd());
   }
 
   private expectExit(term: PtyTerminal, status: number): void {
@@ -501,17 +438,7 @@ class ScenarioRun {
   }
 
   private waitFor(expectations: Expectation[]): Promise<void> {
-    if (expectations.length === 0) return Promise.resolve();
-    return waitUntil(
-      // Every one is evaluated, so that a guard (a program that died) fails the wait at once.
-      () => expectations.map((e) => e.met()).every(Boolean),
-      () => {
-        const missing = expectations.filter((e) => !safeMet(e)).map((e) => `  - ${e.what}`);
-        return `\n${missing.join("\n")}`;
-      },
-      this.displays,
-      this.deadline,
-    );
+    return waitForAll(expectations, this.displays, this.deadline);
   }
 
   /** Every terminal has rendered all it received and has been silent for the quiet window. */
@@ -581,86 +508,14 @@ class ScenarioRun {
     return display.logicalLines().map((line) => this.ports.replaceIn(line.trimEnd()));
   }
 
-  private newName(name: string): string {
-    if (this.actors.has(name)) throw new Error(`there is already an actor named ${name}`);
-    return name;
-  }
-
-  private runningServer(purpose: string): ServerActor {
-    if (!this.server) throw new Error(`no server to ${purpose}: add "server starts" first`);
-    if (!this.server.running) throw new Error(`the server is no longer running, so it cannot ${purpose}`);
-    return this.server;
-  }
-
-  private displayOf(name: string): Display {
-    const actor = this.actors.get(name);
-    if (!actor) throw new Error(`no actor named ${name} yet`);
-    return actor.kind === "raw" ? actor.conn : actor.term;
-  }
-
-  private member(name: string): Member {
-    const actor = this.actors.get(name);
-    if (!actor) throw new Error(`no actor named ${name} yet: it must join, start or connect first`);
-    if (actor.kind === "server") throw new Error(`this action is for clients and raw connections, not the server`);
-    return actor;
-  }
-
-  private client(name: string, purpose: string): ClientActor {
-    const actor = this.member(name);
-    if (actor.kind !== "client") throw new Error(`${name} is a raw connection, which cannot ${purpose}: use "${name} sends:"`);
-    return actor;
-  }
-
-  private raw(name: string, purpose: string): RawActor {
-    const actor = this.member(name);
-    if (actor.kind !== "raw") throw new Error(`${name} is a client in a terminal, which cannot ${purpose}: only raw connections ("${name} connects") can`);
-    if (actor.state === "gone") throw new Error(`${name}'s connection is closed`);
-    return actor;
-  }
-
-  private alive(client: ClientActor, purpose: string): void {
-    if (client.state === "gone") throw new Error(`${client.name} has exited and cannot ${purpose}`);
-  }
-
-  private members(): Member[] {
-    return [...this.actors.values()].filter((a): a is Member => a.kind !== "server");
-  }
-
-  private others(member: Member): Member[] {
-    return this.members().filter((m) => m !== member && m.state === "joined");
-  }
-
-  private promptOf(client: ClientActor): string {
-    return client.state === "prompting" ? NICKNAME_PROMPT : `${client.nick}: `;
-  }
-
-  /** The placeholder a member's port gets in every transcript. */
-  private portName(member: Member): string {
-    return `<${member.name}-port>`;
-  }
-
   private statusOf(display: Display): string {
     if (display instanceof PtyTerminal) return display.exit ? describeExit(display) : "running";
     return (display as RawConnection).closed ? "connection closed" : "connection open";
   }
 }
 
-function describeExit(term: PtyTerminal): string {
-  const exit = term.exit;
-  if (!exit) return "running";
-  return exit.signal !== 0 ? `killed by signal ${exit.signal}` : `exit status ${exit.exitCode}`;
-}
-
-function safeMet(expectation: Expectation): boolean {
-  try {
-    return expectation.met();
-  } catch {
-    return false;
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function alive(client: ClientActor, purpose: string): void {
+  if (client.state === "gone") throw new Error(`${client.name} has exited and cannot ${purpose}`);
 }
 
 /** A port nothing listens on: bound, read, released. */

@@ -171,7 +171,8 @@ function parseSee(actor: string, rest: string, origin: Origin, fail: Fail): Acti
   const pattern = /^sees\s+\/(.*)\/([a-z]*)$/.exec(rest);
   if (pattern) {
     try {
-      return { ...origin, kind: "see-pattern", actor, pattern: new RegExp(pattern[1]!, pattern[2]!) };
+      // g and y would make test() remember where it stopped: a pattern here is tested afresh each time.
+      return { ...origin, kind: "see-pattern", actor, pattern: new RegExp(pattern[1]!, pattern[2]!.replace(/[gy]/g, "")) };
     } catch (err) {
       fail(`invalid regular expression /${pattern[1]}/${pattern[2]}: ${(err as Error).message}`);
     }

@@ -1,0 +1,47 @@
+/** The lines the chat must show (seed report, PROTOCOL.md), as the runner expects them on screens. */
+
+export const NICKNAME_PROMPT = "Type your nickname>> ";
+export const SERVER_UP = /^>>> Server is up on PORT:(\d+)$/;
+export const WAITING = ">>> Waiting for clients...";
+export const JOINED = ">>> You have joined the chatroom now.";
+export const PROPAGATED = ">>> Message successfully propagated.";
+export const CLOSED = "Closed chatroom successfully.";
+export const DISCONNECTED = "Server disconnected!";
+export const SERVER_CLOSED = ">>> Server closed.";
+
+/** Exit statuses of the client. */
+export const EXIT_OK = 0;
+export const EXIT_CANNOT_CONNECT = 1;
+export const EXIT_SERVER_GONE = 2;
+
+/** The input line's prompt once joined. */
+export function chatPrompt(nick: string): string {
+  return `${nick}: `;
+}
+
+export function participants(count: number): string {
+  return `Now participants: ${count}`;
+}
+
+/** `NICK(PORT) has joined the chatroom!!`, the port as digits or as a port name; group 1 is the port. */
+export function joinNotice(nick: string): RegExp {
+  return new RegExp(`^${escapeRegExp(nick)}\\((\\d+|<[^>]+>)\\) has joined the chatroom!!$`);
+}
+
+/** The server's `chat received from NICK(ADDRESS:PORT)`, whatever the address. */
+export function chatReceived(nick: string, portName: string): RegExp {
+  return new RegExp(`^chat received from ${escapeRegExp(nick)}\\(.*:${escapeRegExp(portName)}\\)$`);
+}
+
+/** A relayed chat line as the other participants see it. */
+export function chatLine(nick: string, portName: string, text: string): string {
+  return `${nick}(${portName}): ${text}`;
+}
+
+export function leftNotice(nick: string): string {
+  return `User "${nick}" left chatroom.`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -1,0 +1,81 @@
+/** What an action must make visible before the next one starts, and waiting for all of it at once. */
+import { describeMatcher, findBlocks, type Display, type LineMatcher } from "./display.js";
+import type { PtyTerminal } from "./terminal.js";
+import { waitUntil } from "./wait.js";
+
+export interface Expectation {
+  /** Says what is awaited, for a timeout's message. */
+  what: string;
+  /** True once visible; throws when it never can be (a program it needs died). */
+  met(): boolean;
+}
+
+/** How the lines of a display are read: normalised, so port names can be matched. */
+export type LinesOf = (display: Display) => string[];
+
+/** The block of consecutive lines shows once more than it does now. */
+export function showsBlock(display: Display, block: readonly LineMatcher[], linesOf: LinesOf): Expectation {
+  const before = findBlocks(linesOf(display), block).length;
+  return {
+    what: `${display.name} to show ${block.map(describeMatcher).join(" then ")}${before > 0 ? ` (again: it shows ${before} already)` : ""}`,
+    met: () => display.settled() && findBlocks(linesOf(display), block).length > before,
+  };
+}
+
+/** The terminal shows something new, and its cursor sits after the prompt on an otherwise empty line. */
+export function showsEmptyPrompt(term: PtyTerminal, prompt: string, mustBeRunning: boolean): Expectation {
+  const since = term.outputCount;
+  return {
+    what: `${term.name} to show an empty input line ${JSON.stringify(prompt)} with the cursor at its end`,
+    met: () => {
+      if (mustBeRunning && term.finished()) throw new Error(`${term.name} exited (${describeExit(term)}) instead`);
+      if (!term.settled() || term.outputCount === since) return false;
+      const { before, after } = term.cursorLine();
+      return before === prompt && after === "";
+    },
+  };
+}
+
+/** The cursor's line shows `before` left of the cursor and `after` right of it. */
+export function showsInputLine(term: PtyTerminal, before: string, after: string): Expectation {
+  return {
+    what: `${term.name}'s input line to show ${JSON.stringify(before + "▮" + after)} (▮: the cursor)`,
+    met: () => {
+      if (term.finished()) throw new Error(`${term.name} exited (${describeExit(term)})`);
+      if (!term.settled()) return false;
+      const shown = term.cursorLine();
+      return shown.before === before && shown.after === after;
+    },
+  };
+}
+
+/** The program exited and all its output is on the screen. */
+export function exits(term: PtyTerminal): Expectation {
+  return { what: `${term.name} to exit`, met: () => term.finished() };
+}
+
+/** Resolves once every expectation is met; fails at the deadline listing those that are not. */
+export function waitForAll(expectations: readonly Expectation[], sources: readonly Display[], deadline: number): Promise<void> {
+  if (expectations.length === 0) return Promise.resolve();
+  return waitUntil(
+    // Every one is evaluated, so that a guard (a program that died) fails the wait at once.
+    () => expectations.map((e) => e.met()).every(Boolean),
+    () => "\n" + expectations.filter((e) => !safeMet(e)).map((e) => `  - ${e.what}`).join("\n"),
+    sources,
+    deadline,
+  );
+}
+
+export function describeExit(term: PtyTerminal): string {
+  const exit = term.exit;
+  if (!exit) return "running";
+  return exit.signal !== 0 ? `killed by signal ${exit.signal}` : `exit status ${exit.exitCode}`;
+}
+
+function safeMet(expectation: Expectation): boolean {
+  try {
+    return expectation.met();
+  } catch {
+    return false;
+  }
+}
