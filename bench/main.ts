@@ -30,6 +30,8 @@ const USAGE = `usage: make bench [BENCH_ARGS="..."]   (or: tsx bench/main.ts [fl
   --rate N              busy-room lines per second in total (default ${DEFAULT_SETTINGS.busyRate})
   --crowd-clients N     crowd size for dummy-chat (default ${DEFAULT_SETTINGS.crowdClients})
   --ncat-max-conns N    crowd size for ncat (default ${DEFAULT_SETTINGS.ncatMaxConns}; it aborts at fd 1024)
+  --server-main PATH    bench another build of dummy-chat (its server/main.js), e.g. a patched one
+  --node-args="FLAGS"   node flags for the dummy-chat server, e.g. --node-args="--max-semi-space-size=1"
   --profile             also run the busy room once under node --cpu-prof and print the top self times
   --update-doc          write the results into BENCHMARKS.md (a full default run does this unless --no-doc)
   --no-doc              never touch BENCHMARKS.md
@@ -62,6 +64,8 @@ function parse(argv: string[]) {
       "crowd-clients": { type: "string" },
       "ncat-max-conns": { type: "string" },
       profile: { type: "boolean" },
+      "server-main": { type: "string" },
+      "node-args": { type: "string" },
       "update-doc": { type: "boolean" },
       "no-doc": { type: "boolean" },
       out: { type: "string" },
@@ -85,6 +89,7 @@ function parse(argv: string[]) {
     ncatMaxConns: Math.round(positive("ncat-max-conns", values["ncat-max-conns"], d.ncatMaxConns)),
   };
   const fullDefault = argv.every((a) => a === "--profile" || a === "--update-doc");
+  if (values["server-main"] !== undefined && !existsSync(values["server-main"])) throw new Error(`--server-main ${values["server-main"]}: no such file`);
   return {
     help: values.help === true,
     workloads: list as WorkloadName[],
@@ -92,7 +97,10 @@ function parse(argv: string[]) {
     servers: servers as ServerName[],
     settings,
     profile: values.profile === true,
-    updateDoc: values["no-doc"] !== true && (values["update-doc"] === true || fullDefault),
+    serverMain: values["server-main"],
+    nodeArgs: values["node-args"]?.split(" ").filter((a) => a !== ""),
+    // The doc shows this checkout's server: a run of another build never writes it by default.
+    updateDoc: values["no-doc"] !== true && (values["update-doc"] === true || (fullDefault && values["server-main"] === undefined)),
     out: values.out ?? join(ROOT, "artifacts/bench"),
   };
 }
@@ -108,9 +116,11 @@ function summary(m: Measurement): string {
     `${n(m.rssPerClientKiB, 1)} KiB/client`,
     `lost ${m.lost} dup ${m.duplicated} reord ${m.reordered}`,
     `generator ${n(m.generatorCpuPercent)}% core`,
+    `others ${n(m.backgroundCpuPercent)}% core`,
   ];
   if (m.workload === "stalled") parts.push(`stalled client ${m.stalledDropped ? "dropped" : "kept"}`);
   if (m.serverExit !== null) parts.push(`SERVER ENDED: ${m.serverExit}`);
+  if (m.backgroundCpuPercent > 15) parts.push("WARNING: other processes were busy; figures skewed");
   return parts.join(", ");
 }
 
@@ -123,10 +133,11 @@ function writeDoc(results: string): void {
   writeFileSync(DOC, doc);
 }
 
-async function profileBusy(settings: Settings, dir: string): Promise<string> {
+async function profileBusy(settings: Settings, dir: string, variant: { serverMain?: string; nodeArgs?: string[] }): Promise<string> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const m = await runWorkload("busy", "dummy-chat", settings, { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
+  const nodeArgs = [...(variant.nodeArgs ?? []), "--cpu-prof", `--cpu-prof-dir=${dir}`];
+  const m = await runWorkload("busy", "dummy-chat", settings, { ...variant, nodeArgs });
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
   if (file === undefined) return "(no profile was written)";
   return [
@@ -168,6 +179,13 @@ async function main(): Promise<void> {
     extra.push(`- ${line}`);
   }
 
+  const variant = {
+    ...(options.serverMain ? { serverMain: options.serverMain } : {}),
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+  };
+  if (options.serverMain || options.nodeArgs) {
+    extra.push(`- dummy-chat ran as: node ${(options.nodeArgs ?? []).join(" ")} ${options.serverMain ?? "dist/server/main.js"}`);
+  }
   const all: Measurement[] = [];
   const started = Date.now();
   for (let round = 1; round <= options.rounds; round++) {
@@ -177,7 +195,7 @@ async function main(): Promise<void> {
       for (const server of order) {
         const t0 = Date.now();
         try {
-          const m = await runWorkload(workload, server, options.settings, { round });
+          const m = await runWorkload(workload, server, options.settings, { round, ...variant });
           all.push(m);
           log(`round ${round}/${options.rounds} ${workload} ${server} (${((Date.now() - t0) / 1000).toFixed(0)} s): ${summary(m)}`);
         } catch (err) {
@@ -190,7 +208,7 @@ async function main(): Promise<void> {
 
   if (options.profile) {
     log("profiling the busy room (dummy-chat under --cpu-prof) ...");
-    extra.push("", "### Where dummy-chat's time goes", "", await profileBusy(options.settings, join(options.out, "profile")));
+    extra.push("", "### Where dummy-chat's time goes", "", await profileBusy(options.settings, join(options.out, "profile"), variant));
   }
   const genNote = `The load generator runs in one process on the same 2 cores; its CPU is in each table ("load generator CPU").`;
   const results = resultsMarkdown(all, options.settings, machine, options.rounds, [genNote, ...extra]);

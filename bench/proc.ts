@@ -25,6 +25,15 @@ export interface ProcSample {
   hwmKiB: number;
 }
 
+/** CPU seconds the whole machine spent busy (all cores, everything but idle and iowait). */
+export function machineBusySeconds(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
+  return busy / clockTicksPerSecond();
+}
+
 /** utime + stime of the process, all its threads, in seconds. */
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

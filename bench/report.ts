@@ -53,6 +53,7 @@ const LOSS: Figure[] = [
 const GENERATOR: Figure[] = [
   { label: "load generator CPU (% of a core)", field: "generatorCpuPercent", digits: 0 },
   { label: "load generator CPU per delivery (µs)", field: "generatorCpuUsPerDelivery", digits: 3 },
+  { label: "other processes' CPU during the run (% of a core)", field: "backgroundCpuPercent", digits: 0 },
 ];
 
 const FIGURES: Record<WorkloadName, Figure[]> = {

@@ -53,6 +53,8 @@ export class RunningServer {
 }
 
 export interface DummyChatOptions {
+  /** The server's main.js (default: this checkout's dist/server/main.js). */
+  main?: string;
   maxClients?: number;
   maxQueuedBytes?: number;
   /** Flags for node itself, e.g. ["--cpu-prof", "--cpu-prof-dir=DIR"]. */
@@ -66,11 +68,12 @@ export interface DummyChatOptions {
  * synchronously, so a slow reader here would stall the server being measured.
  */
 export async function startDummyChat(options: DummyChatOptions = {}): Promise<RunningServer> {
-  if (!existsSync(DUMMY_CHAT_MAIN)) throw new Error(`${DUMMY_CHAT_MAIN} is missing: run make build`);
+  const main = options.main ?? DUMMY_CHAT_MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run make build`);
   const drainer = spawn("sh", ["-c", 'IFS= read -r line; printf "%s\\n" "$line" >&2; exec cat >/dev/null'], {
     stdio: ["pipe", "ignore", "pipe"],
   });
-  const args = [...(options.nodeArgs ?? []), DUMMY_CHAT_MAIN, "--host", "127.0.0.1", "--port", "0"];
+  const args = [...(options.nodeArgs ?? []), main, "--host", "127.0.0.1", "--port", "0"];
   if (options.maxClients !== undefined) args.push("--max-clients", String(options.maxClients));
   if (options.maxQueuedBytes !== undefined) args.push("--max-queued-bytes", String(options.maxQueuedBytes));
   const child = spawn(process.execPath, args, { stdio: ["ignore", drainer.stdin!, "pipe"] });
@@ -135,7 +138,11 @@ export async function startNcat(options: { maxConns: number }): Promise<RunningS
   return server;
 }
 
-export function startServer(name: ServerName, options: { maxClients: number; nodeArgs?: string[] }): Promise<RunningServer> {
+export function startServer(
+  name: ServerName,
+  options: { maxClients: number; nodeArgs?: string[]; main?: string },
+): Promise<RunningServer> {
   if (name === "ncat") return startNcat({ maxConns: options.maxClients });
-  return startDummyChat({ maxClients: options.maxClients, ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}) });
+  const { maxClients, nodeArgs, main } = options;
+  return startDummyChat({ maxClients, ...(nodeArgs ? { nodeArgs } : {}), ...(main ? { main } : {}) });
 }

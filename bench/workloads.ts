@@ -1,7 +1,7 @@
 /** The four workloads: each run starts a fresh server, drives it, and returns one flat record. */
 import { dialectFor, type ServerName } from "./dialects.js";
 import { LoadGenerator, type RunPlan, type RunResult } from "./load-generator.js";
-import { sampleProc, type ProcSample } from "./proc.js";
+import { machineBusySeconds, sampleProc, type ProcSample } from "./proc.js";
 import { startNcat, startServer, type RunningServer } from "./servers.js";
 
 export const WORKLOADS = ["busy", "stalled", "flat", "crowd"] as const;
@@ -82,6 +82,11 @@ export interface Measurement {
   disconnected: number;
   generatorCpuPercent: number;
   generatorCpuUsPerDelivery: number;
+  /**
+   * CPU the rest of the machine used during the run (busy time of all cores minus the
+   * server's and the generator's), percent of one core: other work skews the figures.
+   */
+  backgroundCpuPercent: number;
   /** Stalled-reader run: whether the server dropped the stalled client, and what it got. */
   stalledDropped: number;
   stalledReceived: number;
@@ -157,9 +162,11 @@ function measurement(
   before: ProcSample,
   after: ProcSample,
   run: RunResult,
+  machineBusy: number,
   notes: string[],
 ): Measurement {
   const cpu = after.cpuSeconds - before.cpuSeconds;
+  const background = Math.max(0, machineBusy - cpu - run.generatorCpuSeconds);
   const deliveries = Math.max(1, run.delivered);
   return {
     workload,
@@ -189,6 +196,7 @@ function measurement(
     disconnected: run.disconnected,
     generatorCpuPercent: (100 * run.generatorCpuSeconds) / run.activeSeconds,
     generatorCpuUsPerDelivery: (run.generatorCpuSeconds * 1e6) / deliveries,
+    backgroundCpuPercent: (100 * background) / run.activeSeconds,
     stalledDropped: run.stalled.dropped,
     stalledReceived: run.stalled.received,
     serverExit: server.exited,
@@ -200,6 +208,8 @@ export interface RunOptions {
   round?: number;
   /** Node flags for the dummy-chat server (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Another build of the dummy-chat server to run (its main.js). */
+  serverMain?: string;
 }
 
 /** Runs one workload against a fresh server; the server is stopped afterwards. */
@@ -212,7 +222,8 @@ export async function runWorkload(
   const { clients, maxClients, plan, notes } = shape(workload, serverName, settings);
   const server = await startServer(serverName, {
     maxClients,
-    ...(options.nodeArgs && serverName === "dummy-chat" ? { nodeArgs: options.nodeArgs } : {}),
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+    ...(options.serverMain ? { main: options.serverMain } : {}),
   });
   const generator = new LoadGenerator({
     port: server.port,
@@ -224,10 +235,12 @@ export async function runWorkload(
     const base = sampleProc(server.pid);
     const joined = await generator.join();
     const before = sampleProc(server.pid);
+    const busy0 = machineBusySeconds();
     const run = await generator.run(plan);
+    const busy = machineBusySeconds() - busy0;
     const after = server.exited === null ? sampleProc(server.pid) : before;
     if (server.exited !== null) notes.push(`server exited during the run: ${server.exited}`);
-    return measurement(workload, server, options.round ?? 1, clients, joined.joined, joined.joinSeconds, base, before, after, run, notes);
+    return measurement(workload, server, options.round ?? 1, clients, joined.joined, joined.joinSeconds, base, before, after, run, busy, notes);
   } finally {
     // Stop the server first: ncat quits ("getpeername ... failed") when clients vanish mid-announce.
     await server.stop();
