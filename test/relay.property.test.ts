@@ -45,7 +45,7 @@ class Model {
     const sender = this.joined.get(actor)!;
     for (const [id, other] of this.joined) {
       if (id === actor) continue;
-      for (const line of lines) if (line !== "") other.expected.push(`P${actor}(${sender.client.port}): ${line}`);
+      for (const line of lines) if (line.trim() !== "") other.expected.push(`P${actor}(${sender.client.port}): ${line}`);
     }
   }
 }

@@ -87,13 +87,13 @@ describe("relaying", () => {
     expect(rabbit.chat).toEqual([`Lion(${lion.port}): oh welcome!`]);
   });
 
-  it("accepts CRLF and drops empty lines", async () => {
+  it("accepts CRLF, drops empty and white-space-only lines, keeps spaces around text", async () => {
     const lion = await join("Lion");
     const tiger = await join("Tiger");
     await lion.waitForLine("Now participants: 2");
-    tiger.send("\r\n\none\r\n\r\ntwo\n");
-    await lion.waitForLine(`Tiger(${tiger.port}): two`);
-    expect(lion.chat.slice(3)).toEqual([`Tiger(${tiger.port}): one`, `Tiger(${tiger.port}): two`]);
+    tiger.send("\r\n\none\r\n   \r\n \t \n  two  \n");
+    await lion.waitForLine(`Tiger(${tiger.port}):   two  `);
+    expect(lion.chat.slice(3)).toEqual([`Tiger(${tiger.port}): one`, `Tiger(${tiger.port}):   two  `]);
   });
 
   it("reassembles lines split across reads, also inside a UTF-8 character", async () => {

@@ -55,7 +55,7 @@ export function runSession({ socket, input, output, interactive, nick }: Session
     }
     if (state !== "chatting") return;
     if (line.trim() === "quit") return leave(false);
-    if (line !== "") socket.write(line + "\n");
+    if (line.trim() !== "") socket.write(line + "\n");
     if (interactive) rl.prompt();
   }
 

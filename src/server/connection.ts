@@ -54,7 +54,8 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
       peer.send(Buffer.from(messages.lineTooLong(limits.maxLineBytes)));
       return;
     }
-    if (item.text === "") return;
+    // Like an empty line, a line of only white space says nothing: it is not relayed.
+    if (item.text.trim() === "") return;
     log.chatReceived(peer.nick, peer.address, peer.port);
     room.broadcast(peer, messages.chatLine(peer.nick, peer.port, neutralizeControls(item.text)));
     log.propagated();
