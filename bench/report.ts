@@ -12,6 +12,8 @@ export interface Machine {
   node: string;
   kernel: string;
   ncat: string | null;
+  /** When the run started (UTC). */
+  date: string;
 }
 
 export function describeMachine(ncat: string | null): Machine {
@@ -21,7 +23,8 @@ export function describeMachine(ncat: string | null): Machine {
   } catch {
     // not Linux: keep os.cpus()'s name
   }
-  return { cpu, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kernel: release(), ncat };
+  const date = new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  return { cpu, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, kernel: release(), ncat, date };
 }
 
 interface Figure {
@@ -163,7 +166,7 @@ export function resultsMarkdown(
   const servers: ServerName[] = all.some((m) => m.server === "ncat") ? ["dummy-chat", "ncat"] : ["dummy-chat"];
   const out: string[] = [];
   out.push(
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; Linux ${machine.kernel}; ncat ${machine.ncat ?? "not available"}.`,
+    `Measured ${machine.date} on: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; Linux ${machine.kernel}; ncat ${machine.ncat ?? "not available"}.`,
     `Medians of ${rounds} round(s); the servers alternate within each round. Ratios are dummy-chat / ncat (below 1: dummy-chat uses less, or is faster).`,
     "",
   );
