@@ -105,6 +105,11 @@ export class Actors {
     return [...this.byName.values()].filter((a): a is Member => a.kind !== "server");
   }
 
+  /** Clients in terminals, in the order they appeared. */
+  clients(): ClientActor[] {
+    return this.members().filter((m): m is ClientActor => m.kind === "client");
+  }
+
   /** Joined members, in the order they appeared. */
   joined(): Member[] {
     return this.members().filter((m) => m.state === "joined");

@@ -8,6 +8,12 @@ export const PROPAGATED = ">>> Message successfully propagated.";
 export const CLOSED = "Closed chatroom successfully.";
 export const DISCONNECTED = "Server disconnected!";
 export const SERVER_CLOSED = ">>> Server closed.";
+/** The server's console when SIGINT or SIGTERM arrives. */
+export const SERVER_SHUTTING_DOWN = ">>> Server is shutting down...";
+/** What every connection receives when the server shuts down gracefully. */
+export const SHUTDOWN_NOTICE = ">>> The server is shutting down.";
+export const BLANK_NICK = ">>> Nickname must not be blank. Closing connection.";
+export const NICK_CONTROLS = ">>> Nickname must not contain control characters. Closing connection.";
 
 /** Exit statuses of the client. */
 export const EXIT_OK = 0;
@@ -40,6 +46,26 @@ export function chatLine(nick: string, portName: string, text: string): string {
 
 export function leftNotice(nick: string): string {
   return `User "${nick}" left chatroom.`;
+}
+
+/** To the sender only, when its chat line passes the line limit. */
+export function lineTooLong(maxBytes: number): string {
+  return `>>> Your line was not sent: it is longer than ${maxBytes} bytes.`;
+}
+
+/** A refused nickname: too many characters, or a nickname line past the line limit. */
+export function nickTooLong(maxChars: number): string {
+  return `>>> Nickname is longer than ${maxChars} characters. Closing connection.`;
+}
+
+/** To a connection beyond the client limit, which is then closed. */
+export function serverFull(maxClients: number): string {
+  return `>>> The chatroom is full (${maxClients} clients). Try again later.`;
+}
+
+/** To a connection that sent no nickname in time; the seconds as a plain number (20, 1.5). */
+export function registrationTimedOut(timeoutMs: number): string {
+  return `>>> No nickname received within ${timeoutMs / 1000} seconds. Closing connection.`;
 }
 
 function escapeRegExp(text: string): string {

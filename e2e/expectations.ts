@@ -13,12 +13,13 @@ export interface Expectation {
 /** How the lines of a display are read: normalised, so port names can be matched. */
 export type LinesOf = (display: Display) => string[];
 
-/** The block of consecutive lines shows once more than it does now. */
-export function showsBlock(display: Display, block: readonly LineMatcher[], linesOf: LinesOf): Expectation {
+/** The block of consecutive lines shows once (or `times` times) more than it does now. */
+export function showsBlock(display: Display, block: readonly LineMatcher[], linesOf: LinesOf, times = 1): Expectation {
   const before = findBlocks(linesOf(display), block).length;
+  const shown = block.length > 6 ? `${block.slice(0, 3).map(describeMatcher).join(" then ")} then ... (${block.length} lines in all) ... then ${describeMatcher(block[block.length - 1]!)}` : block.map(describeMatcher).join(" then ");
   return {
-    what: `${display.name} to show ${block.map(describeMatcher).join(" then ")}${before > 0 ? ` (again: it shows ${before} already)` : ""}`,
-    met: () => display.settled() && findBlocks(linesOf(display), block).length > before,
+    what: `${display.name} to show ${shown}${times > 1 ? ` ${times} times more` : ""}${before > 0 ? ` (it shows that ${before} times already)` : ""}`,
+    met: () => display.settled() && findBlocks(linesOf(display), block).length >= before + times,
   };
 }
 

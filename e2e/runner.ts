@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { Actors, portName, promptOf, type ClientActor, type Member, type RawActor } from "./actors.js";
 import {
+  BLANK_NICK,
   chatLine,
   chatPrompt,
   chatReceived,
@@ -15,17 +16,25 @@ import {
   joinNotice,
   JOINED,
   leftNotice,
+  lineTooLong,
+  NICK_CONTROLS,
+  nickTooLong,
   NICKNAME_PROMPT,
   participants,
   PROPAGATED,
+  registrationTimedOut,
   SERVER_CLOSED,
+  SERVER_SHUTTING_DOWN,
   SERVER_UP,
+  serverFull,
+  SHUTDOWN_NOTICE,
   WAITING,
 } from "./chat-lines.js";
 import { findBlocks, type Display, type LineMatcher } from "./display.js";
 import { describeExit, exits, showsBlock, showsEmptyPrompt, showsInputLine, waitForAll, type Expectation } from "./expectations.js";
 import { InputLine } from "./input-line.js";
 import { KEYS, type Key } from "./keys.js";
+import { DEFAULT_LIMITS, limitsFromFlags, type Limits } from "./limits.js";
 import { RawConnection } from "./raw-connection.js";
 import { SERVER, type Action, type Scenario } from "./scenario-parser.js";
 import { PtyTerminal } from "./terminal.js";
@@ -99,14 +108,25 @@ class ScenarioRun {
   private readonly displays: Display[] = [];
   private serverPort = 0;
   private deadline = 0;
+  /** The server's limits, as its flags set them: what the runner expects when one is hit. */
+  private limits: Limits = DEFAULT_LIMITS;
 
   constructor(private readonly options: RunOptions) {}
 
+  /**
+   * Does the action and waits for its effects; then waits until every client still in the
+   * chat shows its input line as typed (text and cursor): nothing that arrived may disturb it.
+   */
   async perform(action: Action): Promise<void> {
     this.deadline = Date.now() + this.options.actionTimeoutMs;
+    await this.act(action);
+    await this.waitFor(this.actors.clients().filter((c) => c.state !== "gone").map((c) => this.showsInput(c)));
+  }
+
+  private async act(action: Action): Promise<void> {
     switch (action.kind) {
       case "server-start":
-        return this.startServer();
+        return this.startServer(action.flags);
       case "server-stop":
         return this.stopServer("SIGTERM");
       case "server-kill":
@@ -122,6 +142,8 @@ class ScenarioRun {
         return this.say(action.actor, action.text);
       case "type":
         return this.typeText(this.actors.client(action.actor, "type"), action.text);
+      case "paste":
+        return this.paste(this.actors.client(action.actor, "paste"), action.text);
       case "press":
         for (const key of action.keys) await this.press(this.actors.client(action.actor, `press ${key}`), key);
         return;
@@ -131,6 +153,10 @@ class ScenarioRun {
         return this.see(action.actor, (lines) => lines.some((line) => line.includes(action.text)), JSON.stringify(action.text));
       case "see-pattern":
         return this.see(action.actor, (lines) => lines.some((line) => action.pattern.test(line)), String(action.pattern));
+      case "see-plain":
+        return this.seePlain(this.actors.client(action.actor, "be checked for colours"));
+      case "time-out":
+        return this.timeOut(this.actors.member(action.actor));
       case "connect":
         return this.connect(this.actors.newName(action.actor));
       case "send":
@@ -142,9 +168,10 @@ class ScenarioRun {
 
   // ---- the server ----
 
-  private async startServer(): Promise<void> {
+  private async startServer(flags: readonly string[]): Promise<void> {
     if (this.actors.server) throw new Error("the server was already started: a scenario has one server");
-    const term = this.spawn(SERVER, [...this.options.serverCommand, "--port", "0"]);
+    this.limits = limitsFromFlags(flags);
+    const term = this.spawn(SERVER, [...this.options.serverCommand, "--port", "0", ...flags]);
     this.actors.add({ kind: "server", name: SERVER, term, running: true });
     await this.waitFor([
       {
@@ -162,12 +189,18 @@ class ScenarioRun {
 
   private async stopServer(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
     const server = this.actors.runningServer(signal === "SIGTERM" ? "stop" : "be killed");
+    const graceful = signal === "SIGTERM";
     const expectations: Expectation[] = [{ what: "the server to exit", met: () => server.term.finished() }];
-    if (signal === "SIGTERM") expectations.push(this.showsBlock(server.term, [SERVER_CLOSED]));
+    if (graceful) expectations.push(this.showsBlock(server.term, [SERVER_SHUTTING_DOWN, SERVER_CLOSED]));
     const connected = this.actors.members().filter((m) => m.state !== "gone");
+    // A graceful shutdown tells every connection, joined or not; a killed server says nothing.
     for (const member of connected) {
-      if (member.kind === "client") expectations.push(this.showsBlock(member.term, [DISCONNECTED]), exits(member.term));
-      else expectations.push({ what: `${member.name}'s connection to close`, met: () => member.conn.closed });
+      if (member.kind === "client") {
+        expectations.push(this.showsBlock(member.term, graceful ? [SHUTDOWN_NOTICE, DISCONNECTED] : [DISCONNECTED]), exits(member.term));
+      } else {
+        if (graceful) expectations.push(this.showsBlock(member.conn, [SHUTDOWN_NOTICE]));
+        expectations.push(closes(member));
+      }
     }
     server.term.signal(signal);
     await this.waitFor(expectations);
@@ -181,14 +214,30 @@ class ScenarioRun {
 
   // ---- clients in terminals ----
 
+  /**
+   * Starts a client; it shows the nickname prompt. On a full server it is accepted, told
+   * the room is full and disconnected: it shows both lines and exits 2.
+   */
   private async startClient(name: string): Promise<ClientActor> {
     const server = this.actors.runningServer(`have ${name} connect`);
     const accepted = this.showsBlock(server.term, [WAITING]);
+    const full = this.serverIsFull();
     const term = this.spawn(name, [...this.options.clientCommand, "--port", String(this.serverPort)]);
     const client: ClientActor = { kind: "client", name, term, state: "prompting", nick: "", input: new InputLine() };
     this.actors.add(client);
+    if (full) {
+      await this.waitFor([accepted, this.showsBlock(term, [serverFull(this.limits.maxClients), DISCONNECTED]), exits(term)]);
+      client.state = "gone";
+      this.expectExit(term, EXIT_SERVER_GONE);
+      return client;
+    }
     await this.waitFor([accepted, showsEmptyPrompt(client.term, NICKNAME_PROMPT, true)]);
     return client;
+  }
+
+  /** Every connection counts, joined or still to send its nickname, up to --max-clients. */
+  private serverIsFull(): boolean {
+    return this.actors.members().filter((m) => m.state !== "gone").length >= this.limits.maxClients;
   }
 
   private async startWithoutServer(name: string): Promise<void> {
@@ -201,9 +250,15 @@ class ScenarioRun {
   }
 
   private async join(name: string, answer: string): Promise<void> {
+    if (this.actors.find(name) === undefined && this.serverIsFull()) {
+      throw new Error(`the server is full (${this.limits.maxClients} clients), so ${name} would be refused before it could join: write "${name} starts" to show that`);
+    }
     const actor = this.actors.find(name) ?? (await this.startClient(this.actors.newName(name)));
     if (actor.kind === "raw") {
       if (actor.state !== "connected") throw new Error(`${name} cannot join: it is ${actor.state}`);
+      // The server reads the line as sent, a "\r" before the newline aside.
+      const refusal = this.nicknameRefusal(answer.replace(/\r$/, ""));
+      if (refusal !== undefined) return this.refuseNickname(actor, refusal, () => void actor.conn.send(Buffer.from(answer + "\n", "utf8")).catch(() => {}));
       const expectations = this.joinEffects(actor, answer.trim());
       await actor.conn.send(Buffer.from(answer + "\n", "utf8"));
       return this.completeJoin(actor, answer.trim(), expectations);
@@ -218,7 +273,7 @@ class ScenarioRun {
     const actor = this.actors.member(name);
     if (actor.kind === "raw") {
       if (actor.state !== "joined") throw new Error(`${name} has not joined: use "${name} joins" first, or "${name} sends:" for raw lines`);
-      const expectations = text === "" ? [] : this.sayEffects(actor, text);
+      const expectations = this.lineEffects(actor, text);
       await actor.conn.send(Buffer.from(text + "\n", "utf8"));
       return this.waitFor(expectations);
     }
@@ -308,13 +363,16 @@ class ScenarioRun {
         client.input.clear();
         return this.waitFor(expectations);
       }
+      // The client sends the nickname trimmed.
+      const refusal = this.nicknameRefusal(nick);
+      if (refusal !== undefined) return this.refuseNickname(client, refusal, write);
       const expectations = this.joinEffects(client, nick);
       write();
       return this.completeJoin(client, nick, expectations);
     }
     if (line.trim() === "quit") return this.leave(client, write);
     const expectations = [
-      ...(line === "" ? [this.showsBlock(client.term, [`${client.nick}:`])] : this.sayEffects(client, line)),
+      ...(line.trim() === "" ? [this.showsBlock(client.term, [`${client.nick}:`])] : this.lineEffects(client, line)),
       showsEmptyPrompt(client.term, promptOf(client), false),
     ];
     write();
@@ -331,20 +389,122 @@ class ScenarioRun {
     this.expectExit(client.term, EXIT_OK);
   }
 
+  /**
+   * One write holding several lines, as a terminal sends a paste: each "\r" ends a line,
+   * which is sent (or, blank, only shows a new prompt), in order; text after the last "\r"
+   * stays on the input line. The others must show the relayed lines as one block, in order.
+   */
+  private async paste(client: ClientActor, text: string): Promise<void> {
+    alive(client, "paste");
+    if (client.state !== "joined") throw new Error(`${client.name} can paste only after joining`);
+    if (!client.input.atEnd) throw new Error(`${client.name}'s cursor is not at the end of its input line: a paste there is each editor's own business; press End first`);
+    const pieces = text.split("\r");
+    const rest = pieces.pop()!;
+    const lines = pieces.map((piece, i) => (i === 0 ? client.input.text + piece : piece));
+    if (lines.some((line) => line.trim() === "quit")) throw new Error(`a pasted "quit" would leave in the middle of the paste: use "${client.name} says: quit"`);
+    const sent = lines.filter((line) => line.trim() !== "");
+    const tooLong = sent.filter((line) => this.isTooLong(line));
+    const relayed = sent.filter((line) => !this.isTooLong(line));
+    const server = this.actors.runningServer("relay a paste");
+    const port = portName(client);
+    const expectations: Expectation[] = [showsInputLine(client.term, promptOf(client) + rest, "")];
+    if (tooLong.length === 0) {
+      // Its own screen: every line after the prompt, blank ones too, with nothing between them.
+      expectations.push(this.showsBlock(client.term, lines.map((line) => `${client.nick}: ${line}`)));
+    } else {
+      expectations.push(this.showsBlock(client.term, [lineTooLong(this.limits.maxLineBytes)], tooLong.length));
+    }
+    if (relayed.length > 0) {
+      const received = relayed.flatMap(() => [chatReceived(client.nick, port), PROPAGATED, ""]).slice(0, -1);
+      expectations.push(this.showsBlock(server.term, received));
+      for (const other of this.actors.others(client)) {
+        expectations.push(this.showsBlock(this.actors.displayOf(other.name), relayed.map((line) => chatLine(client.nick, port, line))));
+      }
+    }
+    client.term.write(text);
+    client.input.clear();
+    client.input.insert(rest);
+    await this.waitFor(expectations);
+  }
+
+  /**
+   * A nickname the server refuses: it answers with one line and closes. A client shows
+   * that line and "Server disconnected!" and exits 2; a raw connection receives the line
+   * and is closed. The server's console shows nothing more.
+   */
+  private async refuseNickname(member: Member, refusal: string, write: () => void): Promise<void> {
+    const expectations =
+      member.kind === "client"
+        ? [this.showsBlock(member.term, [refusal, DISCONNECTED]), exits(member.term)]
+        : [this.showsBlock(member.conn, [refusal]), closes(member)];
+    write();
+    await this.waitFor(expectations);
+    member.state = "gone";
+    if (member.kind === "client") this.expectExit(member.term, EXIT_SERVER_GONE);
+  }
+
+  /** The line the server answers a nickname line with when it refuses it (PROTOCOL.md, registration). */
+  private nicknameRefusal(line: string): string | undefined {
+    const nick = line.trim();
+    if (Buffer.byteLength(line, "utf8") > this.limits.maxLineBytes) return nickTooLong(this.limits.maxNickChars);
+    if (nick === "") return BLANK_NICK;
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(nick)) return NICK_CONTROLS;
+    if ([...nick].length > this.limits.maxNickChars) return nickTooLong(this.limits.maxNickChars);
+    return undefined;
+  }
+
+  /** The registration timeout passes without a nickname: the server says so and closes. */
+  private async timeOut(member: Member): Promise<void> {
+    if (member.state !== "prompting" && member.state !== "connected") throw new Error(`${member.name} cannot time out: it is ${member.state}, not waiting to send a nickname`);
+    const notice = registrationTimedOut(this.limits.registrationTimeoutMs);
+    const expectations =
+      member.kind === "client"
+        ? [this.showsBlock(member.term, [notice, DISCONNECTED]), exits(member.term)]
+        : [this.showsBlock(member.conn, [notice]), closes(member)];
+    // The wait is for the server's timer: its deadline comes on top of the action's.
+    this.deadline += this.limits.registrationTimeoutMs;
+    await this.waitFor(expectations);
+    member.state = "gone";
+    if (member.kind === "client") this.expectExit(member.term, EXIT_SERVER_GONE);
+  }
+
+  /** Everything on the terminal, scrollback included, is plain text: no colour, attribute, title or bell. */
+  private seePlain(client: ClientActor): Promise<void> {
+    return this.waitFor([
+      {
+        what: `${client.name} to have shown plain text only`,
+        met: () => {
+          if (!client.term.settled()) return false;
+          const styling = client.term.styling();
+          if (styling.length > 0) throw new Error(`${client.name} shows more than plain text:\n${styling.map((s) => `  - ${s}`).join("\n")}`);
+          return true;
+        },
+      },
+    ]);
+  }
+
   // ---- raw connections ----
 
   private async connect(name: string): Promise<void> {
     const server = this.actors.runningServer(`have ${name} connect`);
     const accepted = this.showsBlock(server.term, [WAITING]);
+    const full = this.serverIsFull();
     const conn = await RawConnection.open(name, this.serverPort);
     this.displays.push(conn);
     this.ports.add(conn.localPort, `<${name}-port>`); // as portName() says
-    this.actors.add({ kind: "raw", name, conn, state: "connected", nick: "" });
+    const actor: RawActor = { kind: "raw", name, conn, state: "connected", nick: "" };
+    this.actors.add(actor);
+    if (full) {
+      // Accepted, told the room is full, and closed by the server.
+      await this.waitFor([accepted, this.showsBlock(conn, [serverFull(this.limits.maxClients)]), closes(actor)]);
+      actor.state = "gone";
+      return;
+    }
     await this.waitFor([accepted]);
   }
 
   private async closeRaw(actor: RawActor): Promise<void> {
-    const expectations = [{ what: `${actor.name}'s connection to close`, met: () => actor.conn.closed }, ...this.leaveEffects(actor)];
+    const expectations = [closes(actor), ...this.leaveEffects(actor)];
     actor.conn.end();
     await this.waitFor(expectations);
     actor.state = "gone";
@@ -359,7 +519,7 @@ class ScenarioRun {
       expectations.push(exits(actor.term));
       actor.term.signal("SIGKILL");
     } else {
-      expectations.push({ what: `${actor.name}'s connection to close`, met: () => actor.conn.closed });
+      expectations.push(closes(actor));
       actor.conn.reset();
     }
     await this.waitFor(expectations);
@@ -397,6 +557,20 @@ class ScenarioRun {
     });
   }
 
+  /**
+   * A chat line as sent (not blank): relayed, or, past --max-line-bytes, refused with a
+   * notice to its sender alone.
+   */
+  private lineEffects(sender: Member, line: string): Expectation[] {
+    if (line.trim() === "") return [];
+    if (this.isTooLong(line)) return [this.showsBlock(this.actors.displayOf(sender.name), [lineTooLong(this.limits.maxLineBytes)])];
+    return this.sayEffects(sender, line);
+  }
+
+  private isTooLong(line: string): boolean {
+    return Buffer.byteLength(line, "utf8") > this.limits.maxLineBytes;
+  }
+
   /** The server logs the line and every other member shows it; the sender's own screen is its business. */
   private sayEffects(sender: Member, line: string): Expectation[] {
     const server = this.actors.runningServer("relay a line");
@@ -421,8 +595,8 @@ class ScenarioRun {
 
   // ---- expectations ----
 
-  private showsBlock(display: Display, block: LineMatcher[]): Expectation {
-    return showsBlock(display, block, (d) => this.lines(d));
+  private showsBlock(display: Display, block: LineMatcher[], times = 1): Expectation {
+    return showsBlock(display, block, (d) => this.lines(d), times);
   }
 
   /** The input line shows the prompt and what the model says was typed, the cursor where the keys left it. */
@@ -512,6 +686,10 @@ class ScenarioRun {
     if (display instanceof PtyTerminal) return display.exit ? describeExit(display) : "running";
     return (display as RawConnection).closed ? "connection closed" : "connection open";
   }
+}
+
+function closes(member: RawActor): Expectation {
+  return { what: `${member.name}'s connection to close`, met: () => member.conn.closed };
 }
 
 function alive(client: ClientActor, purpose: string): void {

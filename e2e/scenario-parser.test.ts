@@ -22,7 +22,7 @@ describe("scenario parser", () => {
     const scenario = parseScenario("# the session\nserver starts\n\nLion joins\n  Rabbit says: hi there  \nTiger says: quit\n", "scenarios/lion.scn");
     expect(scenario.name).toBe("lion");
     expect(scenario.actions).toEqual([
-      { file: "scenarios/lion.scn", line: 2, source: "server starts", kind: "server-start" },
+      { file: "scenarios/lion.scn", line: 2, source: "server starts", kind: "server-start", flags: [] },
       { file: "scenarios/lion.scn", line: 4, source: "Lion joins", kind: "join", actor: "Lion", answer: "Lion" },
       { file: "scenarios/lion.scn", line: 5, source: "Rabbit says: hi there", kind: "say", actor: "Rabbit", text: "hi there" },
       { file: "scenarios/lion.scn", line: 6, source: "Tiger says: quit", kind: "say", actor: "Tiger", text: "quit" },
@@ -31,7 +31,7 @@ describe("scenario parser", () => {
 
   it("reads every server action", () => {
     expect(parse("server starts\nserver stops\nserver is killed\nserver sees: Now participants: 2\nserver sees /participants: \\d/")).toEqual([
-      { kind: "server-start" },
+      { kind: "server-start", flags: [] },
       { kind: "server-stop" },
       { kind: "server-kill" },
       { kind: "see", actor: "server", text: "Now participants: 2" },
@@ -89,7 +89,15 @@ describe("scenario parser", () => {
 
   it.each([
     ["Lion dances", /^scenarios\/bad\.scn:1: expected one of these after "Lion": joins \| joins as "TEXT" \| .* found "dances"$/],
-    ["server explodes", /^scenarios\/bad\.scn:1: expected one of "server starts", "server stops", .* found "server explodes"$/],
+    ["server explodes", /^scenarios\/bad\.scn:1: expected one of "server starts", "server starts with FLAGS", "server stops", .* found "server explodes"$/],
+    ["server starts with --max-clients", /^scenarios\/bad\.scn:1: server flag --max-clients needs a whole number of at least 1, found nothing$/],
+    ["server starts with --max-clients 0", /server flag --max-clients needs a whole number of at least 1, found "0"/],
+    ["server starts with --max-clients two", /server flag --max-clients needs a whole number of at least 1, found "two"/],
+    ["server starts with --port 9000", /unknown server flag "--port" \(the kit sets the address itself: --port 0 on localhost\): expected one of --max-line-bytes, /],
+    ["server starts with --max-clients 2 --max-clients 3", /server flag --max-clients is given twice/],
+    ['Lion says: "ab" x0', /a quoted text can be repeated 1 to 100000 times, not 0/],
+    ['Lion says: "ab" times 3', /unexpected text after the closing quote: "times 3" \(only xN/],
+    ['Lion pastes: "one\\ntwo"', /a paste ends its lines with "\\r", as a terminal sends them, not "\\n"/],
     ["Lion presses Esc", /^scenarios\/bad\.scn:1: unknown key "Esc": expected one of Enter, Ctrl-C, Ctrl-D, Backspace/],
     ["Lion presses Left x0", /a key can be repeated 1 to 100 times, not 0/],
     ["Lion presses Left three", /expected a key name, optionally followed by xN/],
@@ -106,6 +114,30 @@ describe("scenario parser", () => {
     ["9lives joins", /expected an actor name \(a letter, then letters, digits, "-" or "_"\) at the start of the line, found "9lives"/],
   ])("rejects %j naming the file, the line and what was expected", (line, message) => {
     expect(parseError(line).message).toMatch(message);
+  });
+
+  it("reads server flags, pastes, repeated text, plain-text checks and timeouts", () => {
+    expect(
+      parse(
+        [
+          "server starts with --max-clients 2   --max-line-bytes 64",
+          'Lion pastes: "one\\rtwo\\r"',
+          'Lion says: "ab" x3',
+          'Nc sends bytes: "\\xff" x2',
+          'Cat joins as "猫" x2',
+          "Lion sees only plain text",
+          "Owl times out",
+        ].join("\n"),
+      ),
+    ).toEqual([
+      { kind: "server-start", flags: ["--max-clients", "2", "--max-line-bytes", "64"] },
+      { kind: "paste", actor: "Lion", text: "one\rtwo\r" },
+      { kind: "say", actor: "Lion", text: "ababab" },
+      { kind: "send", actor: "Nc", bytes: Buffer.from([0xff, 0xff]) },
+      { kind: "join", actor: "Cat", answer: "猫猫" },
+      { kind: "see-plain", actor: "Lion" },
+      { kind: "time-out", actor: "Owl" },
+    ]);
   });
 
   it("reports the right line number after comments and blank lines", () => {

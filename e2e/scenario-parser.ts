@@ -1,5 +1,6 @@
 /** Reads a scenario file: one action per line, actors by name, `#` comments (see e2e/README.md). */
 import { KEY_NAMES, keyNamed, type Key } from "./keys.js";
+import { limitsFromFlags } from "./limits.js";
 
 /** Where an action came from, for messages: the file, its line number and the line as written. */
 export interface Origin {
@@ -10,7 +11,8 @@ export interface Origin {
 
 export type Action = Origin &
   (
-    | { kind: "server-start" }
+    /** flags: `--max-clients 2 ...` as written, already checked against the documented limits. */
+    | { kind: "server-start"; flags: string[] }
     | { kind: "server-stop" }
     | { kind: "server-kill" }
     /** A client is spawned and answers the nickname prompt, or a raw connection sends its nickname line. */
@@ -21,10 +23,16 @@ export type Action = Origin &
     | { kind: "start-without-server"; actor: string }
     | { kind: "say"; actor: string; text: string }
     | { kind: "type"; actor: string; text: string }
+    /** One write holding several lines ("\r" between them), as a terminal sends a paste. */
+    | { kind: "paste"; actor: string; text: string }
     | { kind: "press"; actor: string; keys: Key[] }
     | { kind: "kill"; actor: string }
     | { kind: "see"; actor: string; text: string }
     | { kind: "see-pattern"; actor: string; pattern: RegExp }
+    /** No colour, attribute, title or bell ever reached the terminal. */
+    | { kind: "see-plain"; actor: string }
+    /** The server's registration timeout refuses the connection, which never sent a nickname. */
+    | { kind: "time-out"; actor: string }
     | { kind: "connect"; actor: string }
     | { kind: "send"; actor: string; bytes: Buffer }
     | { kind: "close"; actor: string }
@@ -53,6 +61,8 @@ export class ScenarioParseError extends Error {
 export const SERVER = "server";
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const MAX_REPEAT = 100;
+/** The most times a quoted text can be repeated with `"TEXT" xN`. */
+const MAX_TEXT_REPEAT = 100_000;
 
 const CLIENT_ACTIONS = [
   "NAME joins",
@@ -61,16 +71,19 @@ const CLIENT_ACTIONS = [
   "NAME starts with no server",
   "NAME says: TEXT",
   "NAME types: TEXT",
+  "NAME pastes: TEXT",
   "NAME presses KEY[, KEY...]",
   "NAME is killed",
   "NAME sees: TEXT",
   "NAME sees /REGEX/",
+  "NAME sees only plain text",
+  "NAME times out",
   "NAME connects",
   "NAME sends: TEXT",
   'NAME sends bytes: "BYTES"',
   "NAME closes",
 ];
-const SERVER_ACTIONS = ["server starts", "server stops", "server is killed", "server sees: TEXT", "server sees /REGEX/"];
+const SERVER_ACTIONS = ["server starts", "server starts with FLAGS", "server stops", "server is killed", "server sees: TEXT", "server sees /REGEX/"];
 
 /** Parses a whole scenario; the first problem found is thrown as a ScenarioParseError. */
 export function parseScenario(text: string, file: string, name = scenarioName(file)): Scenario {
@@ -110,7 +123,17 @@ function parseLine(source: string, origin: Origin): Action {
 type Fail = (problem: string) => never;
 
 function parseServerAction(rest: string, origin: Origin, fail: Fail): Action {
-  if (rest === "starts") return { ...origin, kind: "server-start" };
+  if (rest === "starts") return { ...origin, kind: "server-start", flags: [] };
+  const withFlags = /^starts with\s+(.*)$/.exec(rest);
+  if (withFlags) {
+    const flags = withFlags[1]!.split(/\s+/);
+    try {
+      limitsFromFlags(flags);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+    return { ...origin, kind: "server-start", flags };
+  }
   if (rest === "stops") return { ...origin, kind: "server-stop" };
   if (rest === "is killed") return { ...origin, kind: "server-kill" };
   const see = parseSee(SERVER, rest, origin, fail);
@@ -132,6 +155,10 @@ function parseActorAction(actor: string, rest: string, origin: Origin, fail: Fai
       return { ...origin, kind: "connect", actor };
     case "closes":
       return { ...origin, kind: "close", actor };
+    case "times out":
+      return { ...origin, kind: "time-out", actor };
+    case "sees only plain text":
+      return { ...origin, kind: "see-plain", actor };
   }
   const joinsAs = /^joins as\s+(.*)$/.exec(rest);
   if (joinsAs) {
@@ -145,7 +172,7 @@ function parseActorAction(actor: string, rest: string, origin: Origin, fail: Fai
   const see = parseSee(actor, rest, origin, fail);
   if (see) return see;
 
-  const labelled = /^(says|types|sends bytes|sends):(.*)$/.exec(rest);
+  const labelled = /^(says|types|pastes|sends bytes|sends):(.*)$/.exec(rest);
   if (!labelled) return undefined;
   const [, label, value] = labelled as unknown as [string, string, string];
   const argument = value.trim();
@@ -157,6 +184,10 @@ function parseActorAction(actor: string, rest: string, origin: Origin, fail: Fai
   const text = utf8Text(parseText(argument, fail), fail);
   if (label === "sends") return { ...origin, kind: "send", actor, bytes: Buffer.from(text + "\n", "utf8") };
   if (text === "") fail(`expected text after "${label}:", found an empty quoted text`);
+  if (label === "pastes") {
+    if (text.includes("\n")) fail(`a paste ends its lines with "\\r", as a terminal sends them, not "\\n"`);
+    return { ...origin, kind: "paste", actor, text };
+  }
   return { ...origin, kind: label === "says" ? "say" : "type", actor, text };
 }
 
@@ -211,7 +242,8 @@ const SIMPLE_ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", e: "
 
 /**
  * A double-quoted text with escapes: \n \r \t \e (escape) \0 \" \\, \xHH (one byte) and
- * \u{H...} (a character). Nothing but spaces may follow the closing quote.
+ * \u{H...} (a character). After the closing quote, ` xN` repeats the whole text N times
+ * (`"0123456789" x200` is 2,000 characters); nothing else may follow it.
  */
 export function parseQuoted(argument: string, fail: Fail): Buffer {
   const parts: Buffer[] = [];
@@ -248,7 +280,15 @@ export function parseQuoted(argument: string, fail: Fail): Buffer {
       fail(`unknown escape "\\${next}": expected one of \\n \\r \\t \\e \\0 \\" \\\\ \\xHH \\u{HHHH}`);
     }
   }
-  if (argument.slice(i + 1).trim() !== "") fail(`unexpected text after the closing quote: ${JSON.stringify(argument.slice(i + 1).trim())}`);
+  const after = argument.slice(i + 1).trim();
+  let times = 1;
+  if (after !== "") {
+    const repeat = /^x(\d+)$/.exec(after);
+    if (!repeat) fail(`unexpected text after the closing quote: ${JSON.stringify(after)} (only xN, to repeat the text N times, may follow it)`);
+    times = Number(repeat![1]);
+    if (times < 1 || times > MAX_TEXT_REPEAT) fail(`a quoted text can be repeated 1 to ${MAX_TEXT_REPEAT} times, not ${times}`);
+  }
   flush();
-  return Buffer.concat(parts);
+  const once = Buffer.concat(parts);
+  return times === 1 ? once : Buffer.concat(Array.from({ length: times }, () => once));
 }

@@ -49,6 +49,8 @@ export class PtyTerminal implements Display {
   private received = 0;
   private lastOutput = performance.now();
   private exitStatus: ExitStatus | null = null;
+  /** What the program did to the terminal besides text: titles set, bells rung. */
+  private readonly effects: string[] = [];
 
   constructor(options: TerminalOptions) {
     const cols = options.cols ?? 80;
@@ -62,6 +64,8 @@ export class PtyTerminal implements Display {
     // Node's readline counts emoji as two columns, as Unicode 11 does; xterm's default (6) counts one.
     this.xterm.loadAddon(new Unicode11Addon());
     this.xterm.unicode.activeVersion = "11";
+    this.xterm.onTitleChange((title) => this.effects.push(`set the window title to ${JSON.stringify(title)}`));
+    this.xterm.onBell(() => this.effects.push("rang the bell"));
     this.pty = spawn(file, args, { name: env.TERM!, cols, rows, cwd: options.cwd, env });
     this.pid = this.pty.pid;
     this.pty.onData((data) => {
@@ -154,18 +158,58 @@ export class PtyTerminal implements Display {
     return rows;
   }
 
+  /**
+   * Wrapped rows joined back into lines. A wrapped row's cells that were never written are
+   * left out: a wide character that does not fit in the last column leaves such a cell
+   * behind as it wraps, and it is no part of the text (a typed space is written, and stays).
+   */
   logicalLines(): string[] {
     const buffer = this.xterm.buffer.active;
     const lines: string[] = [];
     for (let i = 0; i < buffer.length; i++) {
       const row = buffer.getLine(i);
       if (row === undefined) continue;
-      const continues = buffer.getLine(i + 1)?.isWrapped === true;
-      const text = row.translateToString(!continues);
+      const text = row.translateToString(true);
       if (row.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
       else lines.push(text);
     }
     return lines;
+  }
+
+  /**
+   * Everything but plain text the program showed: cells with a colour or attribute
+   * (bold, underline, inverse...), in the scrollback too, and titles or bells. Empty when
+   * all it ever showed was plain text.
+   */
+  styling(): string[] {
+    const found = [...this.effects];
+    const buffer = this.xterm.buffer.active;
+    const cell = buffer.getNullCell();
+    for (let i = 0; i < buffer.length; i++) {
+      const row = buffer.getLine(i);
+      if (row === undefined) continue;
+      for (let x = 0; x < row.length; x++) {
+        row.getCell(x, cell);
+        const styles = [
+          cell.isFgDefault() ? "" : "a foreground colour",
+          cell.isBgDefault() ? "" : "a background colour",
+          cell.isBold() ? "bold" : "",
+          cell.isDim() ? "dim" : "",
+          cell.isItalic() ? "italic" : "",
+          cell.isUnderline() ? "underline" : "",
+          cell.isBlink() ? "blink" : "",
+          cell.isInverse() ? "inverse" : "",
+          cell.isInvisible() ? "invisible" : "",
+          cell.isStrikethrough() ? "strikethrough" : "",
+          cell.isOverline() ? "overline" : "",
+        ].filter(Boolean);
+        if (styles.length > 0) {
+          found.push(`row ${i + 1}, column ${x + 1} (${JSON.stringify(cell.getChars() || " ")}): ${styles.join(", ")}`);
+          break; // One cell a row says enough.
+        }
+      }
+    }
+    return found;
   }
 
   /** The rows the screen shows now (no scrollback), for failure reports. */
@@ -185,12 +229,16 @@ export class PtyTerminal implements Display {
     const row = buffer.baseY + buffer.cursorY;
     let start = row;
     while (start > 0 && buffer.getLine(start)?.isWrapped === true) start--;
+    // Rows that wrap on lose their never-written cells, as in logicalLines().
     let before = "";
-    for (let r = start; r < row; r++) before += buffer.getLine(r)?.translateToString(false) ?? "";
+    for (let r = start; r < row; r++) before += buffer.getLine(r)?.translateToString(true) ?? "";
     const current = buffer.getLine(row);
+    const continues = buffer.getLine(row + 1)?.isWrapped === true;
     before += current?.translateToString(false, 0, buffer.cursorX) ?? "";
-    let after = current?.translateToString(false, buffer.cursorX) ?? "";
-    for (let r = row + 1; r < buffer.length && buffer.getLine(r)?.isWrapped === true; r++) after += buffer.getLine(r)?.translateToString(false) ?? "";
+    let after = current?.translateToString(continues, buffer.cursorX) ?? "";
+    for (let r = row + 1; r < buffer.length && buffer.getLine(r)?.isWrapped === true; r++) {
+      after += buffer.getLine(r)?.translateToString(buffer.getLine(r + 1)?.isWrapped === true) ?? "";
+    }
     return { before, after: after.trimEnd() };
   }
 }

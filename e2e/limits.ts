@@ -1,0 +1,64 @@
+/**
+ * The server's limits as PROTOCOL.md ("Limits") documents them: their flags and defaults, so a
+ * scenario can start the server with flags and the runner knows what each limit makes visible.
+ * The kit imports nothing from src/: these are the documented values, not the code's.
+ */
+
+export interface Limits {
+  /** Longest line in bytes, not counting "\r\n" (chat lines and the nickname line). */
+  maxLineBytes: number;
+  /** Longest nickname in characters (code points), after trimming. */
+  maxNickChars: number;
+  /** Most connections at once, joined or still at the nickname stage. */
+  maxClients: number;
+  /** Time a connection has to send its nickname. */
+  registrationTimeoutMs: number;
+  /** Output queued for one client before it is dropped. */
+  maxQueuedBytes: number;
+  /** Time a shutdown waits for output to drain. */
+  shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxLineBytes: 4096,
+  maxNickChars: 32,
+  maxClients: 10_000,
+  registrationTimeoutMs: 20_000,
+  maxQueuedBytes: 1024 * 1024,
+  shutdownTimeoutMs: 2_000,
+});
+
+/** Each server flag a scenario may pass, the limit it sets, and its smallest value. */
+export const LIMIT_FLAGS: Readonly<Record<string, { limit: keyof Limits; min: number }>> = Object.freeze({
+  "--max-line-bytes": { limit: "maxLineBytes", min: 1 },
+  "--max-nick-chars": { limit: "maxNickChars", min: 1 },
+  "--max-clients": { limit: "maxClients", min: 1 },
+  "--registration-timeout-ms": { limit: "registrationTimeoutMs", min: 1 },
+  "--max-queued-bytes": { limit: "maxQueuedBytes", min: 1 },
+  "--shutdown-timeout-ms": { limit: "shutdownTimeoutMs", min: 0 },
+});
+
+/**
+ * Reads `--flag N` pairs into limits (defaults for the others). Throws an Error saying what
+ * is wrong: an unknown flag, a flag without a whole number, a flag given twice.
+ */
+export function limitsFromFlags(flags: readonly string[]): Limits {
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  const seen = new Set<string>();
+  for (let i = 0; i < flags.length; i += 2) {
+    const flag = flags[i]!;
+    const known = LIMIT_FLAGS[flag];
+    if (known === undefined) {
+      const hint = flag === "--port" || flag === "--host" ? ` (the kit sets the address itself: --port 0 on localhost)` : "";
+      throw new Error(`unknown server flag ${JSON.stringify(flag)}${hint}: expected one of ${Object.keys(LIMIT_FLAGS).join(", ")}, each followed by a whole number`);
+    }
+    if (seen.has(flag)) throw new Error(`server flag ${flag} is given twice`);
+    seen.add(flag);
+    const value = flags[i + 1];
+    if (value === undefined || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < known.min) {
+      throw new Error(`server flag ${flag} needs a whole number of at least ${known.min}, found ${value === undefined ? "nothing" : JSON.stringify(value)}`);
+    }
+    limits[known.limit] = Number(value);
+  }
+  return limits;
+}

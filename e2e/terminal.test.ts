@@ -1,0 +1,40 @@
+// The terminal's readings the runner relies on: styling is detected (so "sees only plain
+// text" can fail), and wide characters wrapped at the last column leave no phantom space.
+import { describe, expect, it } from "vitest";
+import { PtyTerminal } from "./terminal.js";
+import { REPO_ROOT } from "./settings.js";
+import { waitUntil } from "./wait.js";
+
+/** Runs printf with the format in an 80x24 terminal and returns it once everything is shown. */
+async function printed(format: string): Promise<PtyTerminal> {
+  const term = new PtyTerminal({ name: "printf", command: ["printf", format], cwd: REPO_ROOT });
+  await waitUntil(() => term.finished(), () => "printf to exit", [term], Date.now() + 10_000);
+  return term;
+}
+
+describe("pty terminal", () => {
+  it("finds no styling in plain text, caret notation included", async () => {
+    const term = await printed("plain ^[[31mred^[[0m\\r\\n");
+    expect(term.styling()).toEqual([]);
+    await term.destroy(Date.now() + 5_000);
+  });
+
+  it("reports colours, attributes, titles and bells", async () => {
+    const term = await printed("\\033[31mred\\033[0m\\r\\n\\033[1;4mbold\\033[0m\\r\\n\\033]0;pwned\\007\\007");
+    const styling = term.styling();
+    expect(styling).toContain('set the window title to "pwned"');
+    expect(styling).toContain("rang the bell");
+    expect(styling.some((s) => /^row 1, column 1 \("r"\): a foreground colour$/.test(s))).toBe(true);
+    expect(styling.some((s) => /^row 2, column 1 \("b"\): bold, underline$/.test(s))).toBe(true);
+    await term.destroy(Date.now() + 5_000);
+  });
+
+  it("joins a wrapped line whose wide character did not fit in the last column", async () => {
+    // "a" then 40 two-column syllables: the 40th would straddle column 80 and wraps whole.
+    const text = "a" + "가".repeat(40);
+    const term = await printed(text + "\\r\\n");
+    expect(term.rows()[0]).toBe("a" + "가".repeat(39));
+    expect(term.logicalLines()[0]).toBe(text);
+    await term.destroy(Date.now() + 5_000);
+  });
+});
