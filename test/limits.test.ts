@@ -154,6 +154,7 @@ describe("registration timeout (--registration-timeout-ms)", () => {
     await silent.waitForClose(3000); // the timeout has certainly passed for A too
     const b = await join("B");
     await a.waitForLine(`B(${b.port}) has joined the chatroom!!`);
+    await s.waitForOutput("Now participants: 2\n");
     expect(a.closed).toBe(false);
     expect(s.count("Now participants: 2")).toBe(1);
   });

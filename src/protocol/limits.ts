@@ -13,6 +13,12 @@ export interface Limits {
   maxQueuedBytes: number;
   /** Milliseconds a shutdown waits for queued output to drain (--shutdown-timeout-ms). */
   shutdownTimeoutMs: number;
+  /**
+   * Least milliseconds between two writes to a client while lines keep coming
+   * (--flush-interval-ms); a line after a quiet spell goes out on the next turn. Not a
+   * limit a client can hit: the trade between latency and the server's cost per line.
+   */
+  flushIntervalMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -22,4 +28,5 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   registrationTimeoutMs: 20_000,
   maxQueuedBytes: 1024 * 1024,
   shutdownTimeoutMs: 2_000,
+  flushIntervalMs: 10,
 });

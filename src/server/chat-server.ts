@@ -28,7 +28,7 @@ export interface ChatServer {
 export function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? silentLog;
-  const room = new Room();
+  const room = new Room(limits.flushIntervalMs);
   const peers = new Set<Peer>();
   let closing = false;
   const ctx = { room, log, limits, closing: () => closing };
@@ -53,6 +53,7 @@ export function startChatServer(options: ChatServerOptions = {}): Promise<ChatSe
     if (closing) return;
     closing = true;
     log.shuttingDown();
+    room.flush();
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     const notice = messages.serverClosing();
     const gone = [...peers].map(

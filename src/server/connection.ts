@@ -44,14 +44,14 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
     peer.nick = nick;
     room.join(peer);
     log.joined(nick, peer.port, room.participants);
-    peer.send(Buffer.from(messages.welcome()));
+    room.sendTo(peer, messages.welcome());
     room.broadcast(peer, messages.joinNotice(nick, peer.port, room.participants));
     log.propagated();
   }
 
   function chat(item: DecodedLine): void {
     if (item.kind === "too-long") {
-      peer.send(Buffer.from(messages.lineTooLong(limits.maxLineBytes)));
+      room.sendTo(peer, messages.lineTooLong(limits.maxLineBytes));
       return;
     }
     // Like an empty line, a line of only white space says nothing: it is not relayed.

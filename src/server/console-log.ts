@@ -1,4 +1,8 @@
 /** The server's console lines, exactly as the seed report shows them. */
+import { FlushTimer } from "./flush-timer.js";
+
+/** Console lines are gathered for up to this long into one write. */
+export const CONSOLE_FLUSH_MS = 20;
 
 export interface ConsoleLog {
   up(port: number): void;
@@ -15,20 +19,22 @@ export interface ConsoleLog {
 }
 
 /**
- * Writes to a stream. Lines written in the same event-loop turn are gathered into one
- * write, so a busy room costs one console write per turn rather than three per message.
+ * Writes to a stream. Lines are gathered into one write per turn, and at most one per
+ * CONSOLE_FLUSH_MS while they keep coming: Node writes stdout synchronously to files and
+ * pipes, so a busy room would otherwise spend a write per turn on its console.
  */
 export function consoleLog(out: NodeJS.WritableStream): ConsoleLog {
   let pending = "";
-  const flush = (): void => {
+  const timer = new FlushTimer(CONSOLE_FLUSH_MS, () => {
     if (pending === "") return;
     const text = pending;
     pending = "";
     out.write(text);
-  };
+  });
+  const flush = (): void => timer.now();
   const line = (text: string): void => {
-    if (pending === "") setImmediate(flush);
     pending += text + "\n";
+    timer.request();
   };
   return {
     up: (port) => line(`>>> Server is up on PORT:${port}`),

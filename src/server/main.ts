@@ -13,7 +13,8 @@ const USAGE = `usage: dummy-chat-server [--host HOST] [--port PORT] [limit flags
   --max-clients N                most connections at once (default ${DEFAULT_LIMITS.maxClients})
   --registration-timeout-ms N    time allowed to send a nickname (default ${DEFAULT_LIMITS.registrationTimeoutMs})
   --max-queued-bytes N           output queued for one client before it is dropped (default ${DEFAULT_LIMITS.maxQueuedBytes})
-  --shutdown-timeout-ms N        time a shutdown waits for output to drain (default ${DEFAULT_LIMITS.shutdownTimeoutMs})`;
+  --shutdown-timeout-ms N        time a shutdown waits for output to drain (default ${DEFAULT_LIMITS.shutdownTimeoutMs})
+  --flush-interval-ms N          least time between two writes to a client under load (default ${DEFAULT_LIMITS.flushIntervalMs})`;
 
 const LISTEN_ERRORS: Record<string, string> = {
   EADDRINUSE: "address already in use",
@@ -32,6 +33,7 @@ function parse(argv: string[]) {
     "registration-timeout-ms": { type: "string" },
     "max-queued-bytes": { type: "string" },
     "shutdown-timeout-ms": { type: "string" },
+    "flush-interval-ms": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   const d = DEFAULT_LIMITS;
@@ -46,6 +48,7 @@ function parse(argv: string[]) {
       registrationTimeoutMs: integerFlag("registration-timeout-ms", flags["registration-timeout-ms"], d.registrationTimeoutMs, 1),
       maxQueuedBytes: integerFlag("max-queued-bytes", flags["max-queued-bytes"], d.maxQueuedBytes, 1),
       shutdownTimeoutMs: integerFlag("shutdown-timeout-ms", flags["shutdown-timeout-ms"], d.shutdownTimeoutMs, 0),
+      flushIntervalMs: integerFlag("flush-interval-ms", flags["flush-interval-ms"], d.flushIntervalMs, 0, 1000),
     },
   };
 }
