@@ -457,10 +457,15 @@ class ScenarioRun {
   private async timeOut(member: Member): Promise<void> {
     if (member.state !== "prompting" && member.state !== "connected") throw new Error(`${member.name} cannot time out: it is ${member.state}, not waiting to send a nickname`);
     const notice = registrationTimedOut(this.limits.registrationTimeoutMs);
-    const expectations =
-      member.kind === "client"
-        ? [this.showsBlock(member.term, [notice, DISCONNECTED]), exits(member.term)]
-        : [this.showsBlock(member.conn, [notice]), closes(member)];
+    // The server's timer, not this action, sends the notice: it may have arrived already
+    // (while an earlier action waited), so it must show, not show once more.
+    const display = this.actors.displayOf(member.name);
+    const block = member.kind === "client" ? [notice, DISCONNECTED] : [notice];
+    const shown: Expectation = {
+      what: `${member.name} to show ${block.map((line) => JSON.stringify(line)).join(" then ")}`,
+      met: () => display.settled() && findBlocks(this.lines(display), block).length > 0,
+    };
+    const expectations = [shown, member.kind === "client" ? exits(member.term) : closes(member)];
     // The wait is for the server's timer: its deadline comes on top of the action's.
     this.deadline += this.limits.registrationTimeoutMs;
     await this.waitFor(expectations);
