@@ -80,8 +80,9 @@ describe("line length (--max-line-bytes)", () => {
 });
 
 describe("nicknames (--max-nick-chars, control characters)", () => {
-  it("accepts a nickname at the limit, in characters not bytes, and refuses one just over", async () => {
+  it("accepts a nickname under and at the limit, in characters not bytes, and refuses one just over", async () => {
     await start(["--max-nick-chars", "4"]);
+    await join("Cat");
     await join("Lion");
     await join("호랑이🐯");
     const over = await open();
