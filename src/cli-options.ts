@@ -21,3 +21,29 @@ export function integerFlag(name: string, value: string | undefined, fallback: n
   }
   return n;
 }
+
+/**
+ * Parses the command line, or ends the process: `--help` prints the usage (status 0), a
+ * usage error prints `program: message` and the usage on stderr (status 1).
+ */
+export function commandLineOrExit<T extends { help: boolean }>(program: string, usage: string, parse: (argv: string[]) => T): T {
+  let options: T;
+  try {
+    options = parse(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${program}: ${err.message}\n${usage}\n`);
+    process.exit(1);
+  }
+  if (options.help) {
+    process.stdout.write(usage + "\n");
+    process.exit(0);
+  }
+  return options;
+}
+
+/** The end of a one-line error message for a failed connect or listen: the errno's plain words. */
+export function reasonOf(err: unknown, reasons: Record<string, string>): string {
+  const code = (err as NodeJS.ErrnoException).code ?? "";
+  return reasons[code] ?? (err as Error).message;
+}

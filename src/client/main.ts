@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `dummy-chat`: the terminal chat client. */
 import { connect, type Socket } from "node:net";
-import { integerFlag, parseFlags, UsageError } from "../cli-options.js";
+import { commandLineOrExit, integerFlag, parseFlags, reasonOf, UsageError } from "../cli-options.js";
 import { runSession } from "./session.js";
 
 const USAGE = `usage: dummy-chat [--host HOST] [--port PORT] [--nick NICKNAME]
@@ -46,25 +46,12 @@ function open(host: string, port: number): Promise<Socket> {
 }
 
 async function main(): Promise<void> {
-  let options;
-  try {
-    options = parse(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`dummy-chat: ${err.message}\n${USAGE}\n`);
-    process.exit(1);
-  }
-  if (options.help) {
-    process.stdout.write(USAGE + "\n");
-    return;
-  }
+  const options = commandLineOrExit("dummy-chat", USAGE, parse);
   let socket;
   try {
     socket = await open(options.host, options.port);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "";
-    const reason = CONNECT_ERRORS[code] ?? (err as Error).message;
-    process.stderr.write(`cannot connect to ${options.host}:${options.port}: ${reason}\n`);
+    process.stderr.write(`cannot connect to ${options.host}:${options.port}: ${reasonOf(err, CONNECT_ERRORS)}\n`);
     process.exit(1);
   }
   // Exit explicitly: an open stdin pipe would otherwise keep the process alive after `quit`.

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `dummy-chat-server`: runs the chat server from the command line. */
 import { DEFAULT_LIMITS } from "../protocol/limits.js";
-import { integerFlag, parseFlags, UsageError } from "../cli-options.js";
+import { commandLineOrExit, integerFlag, parseFlags, reasonOf } from "../cli-options.js";
 import { startChatServer } from "./chat-server.js";
 import { consoleLog } from "./console-log.js";
 
@@ -54,26 +54,13 @@ function parse(argv: string[]) {
 }
 
 async function main(): Promise<void> {
-  let options;
-  try {
-    options = parse(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`dummy-chat-server: ${err.message}\n${USAGE}\n`);
-    process.exit(1);
-  }
-  if (options.help) {
-    process.stdout.write(USAGE + "\n");
-    return;
-  }
+  const options = commandLineOrExit("dummy-chat-server", USAGE, parse);
   const log = consoleLog(process.stdout);
   let server;
   try {
     server = await startChatServer({ host: options.host, port: options.port, limits: options.limits, log });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "";
-    const reason = LISTEN_ERRORS[code] ?? (err as Error).message;
-    process.stderr.write(`cannot listen on ${options.host}:${options.port}: ${reason}\n`);
+    process.stderr.write(`cannot listen on ${options.host}:${options.port}: ${reasonOf(err, LISTEN_ERRORS)}\n`);
     process.exit(1);
   }
   const stop = (): void => {
