@@ -196,7 +196,7 @@ class ScenarioRun {
     // A graceful shutdown tells every connection, joined or not; a killed server says nothing.
     for (const member of connected) {
       if (member.kind === "client") {
-        expectations.push(this.showsBlock(member.term, graceful ? [SHUTDOWN_NOTICE, DISCONNECTED] : [DISCONNECTED]), exits(member.term));
+        expectations.push(this.showsBlock(member.term, this.goneLines(member, graceful ? [SHUTDOWN_NOTICE] : [])), exits(member.term));
       } else {
         if (graceful) expectations.push(this.showsBlock(member.conn, [SHUTDOWN_NOTICE]));
         expectations.push(closes(member));
@@ -226,7 +226,7 @@ class ScenarioRun {
     const client: ClientActor = { kind: "client", name, term, state: "prompting", nick: "", input: new InputLine() };
     this.actors.add(client);
     if (full) {
-      await this.waitFor([accepted, this.showsBlock(term, [serverFull(this.limits.maxClients), DISCONNECTED]), exits(term)]);
+      await this.waitFor([accepted, this.showsBlock(term, this.goneLines(client, [serverFull(this.limits.maxClients)])), exits(term)]);
       client.state = "gone";
       this.expectExit(term, EXIT_SERVER_GONE);
       return client;
@@ -365,7 +365,8 @@ class ScenarioRun {
       }
       // The client sends the nickname trimmed.
       const refusal = this.nicknameRefusal(nick);
-      if (refusal !== undefined) return this.refuseNickname(client, refusal, write);
+      // The client has already switched to the chat prompt of the nickname it sent.
+      if (refusal !== undefined) return this.refuseNickname(client, refusal, write, nick);
       const expectations = this.joinEffects(client, nick);
       write();
       return this.completeJoin(client, nick, expectations);
@@ -432,10 +433,10 @@ class ScenarioRun {
    * that line and "Server disconnected!" and exits 2; a raw connection receives the line
    * and is closed. The server's console shows nothing more.
    */
-  private async refuseNickname(member: Member, refusal: string, write: () => void): Promise<void> {
+  private async refuseNickname(member: Member, refusal: string, write: () => void, nick = ""): Promise<void> {
     const expectations =
       member.kind === "client"
-        ? [this.showsBlock(member.term, [refusal, DISCONNECTED]), exits(member.term)]
+        ? [this.showsBlock(member.term, [refusal, chatPrompt(nick).trimEnd(), DISCONNECTED]), exits(member.term)]
         : [this.showsBlock(member.conn, [refusal]), closes(member)];
     write();
     await this.waitFor(expectations);
@@ -460,7 +461,7 @@ class ScenarioRun {
     // The server's timer, not this action, sends the notice: it may have arrived already
     // (while an earlier action waited), so it must show, not show once more.
     const display = this.actors.displayOf(member.name);
-    const block = member.kind === "client" ? [notice, DISCONNECTED] : [notice];
+    const block = member.kind === "client" ? this.goneLines(member, [notice]) : [notice];
     const shown: Expectation = {
       what: `${member.name} to show ${block.map((line) => JSON.stringify(line)).join(" then ")}`,
       met: () => display.settled() && findBlocks(this.lines(display), block).length > 0,
@@ -602,6 +603,14 @@ class ScenarioRun {
 
   private showsBlock(display: Display, block: LineMatcher[], times = 1): Expectation {
     return showsBlock(display, block, (d) => this.lines(d), times);
+  }
+
+  /**
+   * What a client shows when the server closes the connection: the server's last lines, its
+   * input line left as typed (so unsent text stays readable), then "Server disconnected!".
+   */
+  private goneLines(client: ClientActor, notices: string[]): string[] {
+    return [...notices, (promptOf(client) + client.input.text).trimEnd(), DISCONNECTED];
   }
 
   /** The input line shows the prompt and what the model says was typed, the cursor where the keys left it. */

@@ -74,7 +74,8 @@ export function runSession({ socket, input, output, interactive, nick }: Session
   function serverGone(): void {
     if (state === "done") return;
     state = "done";
-    screen?.eraseInput();
+    // The input line stays as typed, so whatever was not sent can still be read and copied.
+    screen?.finish();
     output.write("Server disconnected!\n");
     rl.close();
     exitStatus = EXIT_SERVER_DISCONNECTED;

@@ -41,7 +41,7 @@ export function serverFull(maxClients: number): string {
 }
 
 export function registrationTimedOut(seconds: number): string {
-  return `>>> No nickname received within ${seconds} seconds. Closing connection.\n`;
+  return `>>> No nickname received within ${seconds} second${seconds === 1 ? "" : "s"}. Closing connection.\n`;
 }
 
 export function tooSlow(): string {
