@@ -44,10 +44,6 @@ export function registrationTimedOut(seconds: number): string {
   return `>>> No nickname received within ${seconds} second${seconds === 1 ? "" : "s"}. Closing connection.\n`;
 }
 
-export function tooSlow(): string {
-  return ">>> You are not reading fast enough. Closing connection.\n";
-}
-
 export function serverClosing(): string {
   return ">>> The server is shutting down.\n";
 }
