@@ -77,7 +77,7 @@ export class Room {
         shared ??= concat(window.filter((e) => e.only === null));
         if (shared.length > 0) member.write(shared);
       }
-      this.members.set(member, 0);
+      if (start !== 0) this.members.set(member, 0);
     }
   }
 
