@@ -29,8 +29,13 @@ export function participants(count: number): string {
   return `Now participants: ${count}`;
 }
 
-/** `NICK(PORT) has joined the chatroom!!`, the port as digits or as a port name; group 1 is the port. */
-export function joinNotice(nick: string): RegExp {
+/** `NICK(PORT) has joined the chatroom!!`; with the port not known yet, a pattern matching any. */
+export function joinNotice(nick: string, port?: string): string | RegExp {
+  return port === undefined ? joinNoticeAnyPort(nick) : `${nick}(${port}) has joined the chatroom!!`;
+}
+
+/** The join notice with any port, as digits or as a port name; group 1 is the port. */
+export function joinNoticeAnyPort(nick: string): RegExp {
   return new RegExp(`^${escapeRegExp(nick)}\\((\\d+|<[^>]+>)\\) has joined the chatroom!!$`);
 }
 

@@ -10,16 +10,17 @@ export interface Expectation {
   met(): boolean;
 }
 
-/** How the lines of a display are read: normalised, so port names can be matched. */
-export type LinesOf = (display: Display) => string[];
+/** How a line of a display is read before matching: normalised, so port names can be matched. */
+export type Normalise = (line: string) => string;
 
 /** The block of consecutive lines shows once (or `times` times) more than it does now. */
-export function showsBlock(display: Display, block: readonly LineMatcher[], linesOf: LinesOf, times = 1): Expectation {
-  const before = findBlocks(linesOf(display), block).length;
+export function showsBlock(display: Display, block: readonly LineMatcher[], normalise: Normalise, times = 1): Expectation {
+  const count = (): number => findBlocks(display.textRows(), block, normalise).length;
+  const before = count();
   const shown = block.length > 6 ? `${block.slice(0, 3).map(describeMatcher).join(" then ")} then ... (${block.length} lines in all) ... then ${describeMatcher(block[block.length - 1]!)}` : block.map(describeMatcher).join(" then ");
   return {
     what: `${display.name} to show ${shown}${times > 1 ? ` ${times} times more` : ""}${before > 0 ? ` (it shows that ${before} times already)` : ""}`,
-    met: () => display.settled() && findBlocks(linesOf(display), block).length >= before + times,
+    met: () => display.settled() && count() >= before + times,
   };
 }
 
@@ -31,8 +32,7 @@ export function showsEmptyPrompt(term: PtyTerminal, prompt: string, mustBeRunnin
     met: () => {
       if (mustBeRunning && term.finished()) throw new Error(`${term.name} exited (${describeExit(term)}) instead`);
       if (!term.settled() || term.outputCount === since) return false;
-      const { before, after } = term.cursorLine();
-      return before === prompt && after === "";
+      return term.cursorLines().some((line) => line.before === prompt && line.after === "");
     },
   };
 }
@@ -44,8 +44,7 @@ export function showsInputLine(term: PtyTerminal, before: string, after: string)
     met: () => {
       if (term.finished()) throw new Error(`${term.name} exited (${describeExit(term)})`);
       if (!term.settled()) return false;
-      const shown = term.cursorLine();
-      return shown.before === before && shown.after === after;
+      return term.cursorLines().some((line) => line.before === before && line.after === after);
     },
   };
 }

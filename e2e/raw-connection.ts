@@ -1,7 +1,7 @@
 /** A raw TCP connection that is not the project's client, the way nc would connect: bytes out, bytes in. */
 import { connect, type Socket } from "node:net";
 import { AsciicastRecorder } from "./asciicast.js";
-import type { Display } from "./display.js";
+import { endedRows, type Display, type TextRow } from "./display.js";
 import { ChangeNotifier, waitUntil } from "./wait.js";
 
 /**
@@ -147,9 +147,9 @@ export class RawConnection implements Display {
   }
 
   /** Complete lines only: a line still being received matches nothing yet. */
-  logicalLines(): string[] {
+  textRows(): TextRow[] {
     const lines = this.text.split("\n");
     lines.pop();
-    return lines;
+    return endedRows(lines);
   }
 }

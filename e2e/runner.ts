@@ -1,40 +1,18 @@
-/** Plays a scenario against the real programs, waiting after each action until its effects show everywhere. */
+/**
+ * Plays a scenario against the real programs: spawns, types, presses, and waits after each
+ * action until its effects show everywhere. What an action must cause comes from the chat
+ * model (chat-model.ts); this file only drives the programs and turns outcomes into waits.
+ */
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { Actors, portName, promptOf, type ClientActor, type Member, type RawActor } from "./actors.js";
-import {
-  BLANK_NICK,
-  chatLine,
-  chatPrompt,
-  chatReceived,
-  CLOSED,
-  DISCONNECTED,
-  EXIT_CANNOT_CONNECT,
-  EXIT_OK,
-  EXIT_SERVER_GONE,
-  joinNotice,
-  JOINED,
-  leftNotice,
-  lineTooLong,
-  NICK_CONTROLS,
-  nickTooLong,
-  NICKNAME_PROMPT,
-  participants,
-  PROPAGATED,
-  registrationTimedOut,
-  SERVER_CLOSED,
-  SERVER_SHUTTING_DOWN,
-  SERVER_UP,
-  serverFull,
-  SHUTDOWN_NOTICE,
-  WAITING,
-} from "./chat-lines.js";
+import { Actors, newClient, portName, type ClientActor, type Member, type RawActor } from "./actors.js";
+import { chatPrompt, CLOSED, DISCONNECTED, EXIT_CANNOT_CONNECT, EXIT_OK, EXIT_SERVER_GONE, joinNoticeAnyPort, NICKNAME_PROMPT, SERVER_UP, WAITING } from "./chat-lines.js";
+import { ChatModel, combine, CONSOLE, type Outcome } from "./chat-model.js";
 import { findBlocks, type Display, type LineMatcher } from "./display.js";
 import { describeExit, exits, showsBlock, showsEmptyPrompt, showsInputLine, waitForAll, type Expectation } from "./expectations.js";
-import { InputLine } from "./input-line.js";
 import { KEYS, type Key } from "./keys.js";
-import { DEFAULT_LIMITS, limitsFromFlags, type Limits } from "./limits.js";
+import { limitsFromFlags } from "./limits.js";
 import { RawConnection } from "./raw-connection.js";
 import { SERVER, type Action, type Scenario } from "./scenario-parser.js";
 import { PtyTerminal } from "./terminal.js";
@@ -56,6 +34,10 @@ export interface RunOptions {
   castDir: string;
   cols?: number;
   rows?: number;
+  /** Environment added to every program's (the checker marks its processes this way). */
+  env?: Record<string, string>;
+  /** Wraps each program's command, e.g. in a sandbox. */
+  wrapCommand?: (command: readonly string[]) => string[];
 }
 
 /** One terminal's final transcript, normalised, as its fixture holds it. */
@@ -106,10 +88,10 @@ class ScenarioRun {
   private readonly ports = new PortNames();
   private readonly actors = new Actors();
   private readonly displays: Display[] = [];
+  /** What the chat must do; replaced, with the server's limits, when the server starts. */
+  private model = new ChatModel();
   private serverPort = 0;
   private deadline = 0;
-  /** The server's limits, as its flags set them: what the runner expects when one is hit. */
-  private limits: Limits = DEFAULT_LIMITS;
 
   constructor(private readonly options: RunOptions) {}
 
@@ -120,7 +102,7 @@ class ScenarioRun {
   async perform(action: Action): Promise<void> {
     this.deadline = Date.now() + this.options.actionTimeoutMs;
     await this.act(action);
-    await this.waitFor(this.actors.clients().filter((c) => c.state !== "gone").map((c) => this.showsInput(c)));
+    await this.waitFor(this.actors.clients().filter((c) => this.isOpen(c)).map((c) => this.showsInput(c)));
   }
 
   private async act(action: Action): Promise<void> {
@@ -160,9 +142,9 @@ class ScenarioRun {
       case "connect":
         return this.connect(this.actors.newName(action.actor));
       case "send":
-        return this.actors.raw(action.actor, "send").conn.send(action.bytes);
+        return this.openRaw(action.actor, "send").conn.send(action.bytes);
       case "close":
-        return this.closeRaw(this.actors.raw(action.actor, "close"));
+        return this.closeRaw(this.openRaw(action.actor, "close"));
     }
   }
 
@@ -170,46 +152,39 @@ class ScenarioRun {
 
   private async startServer(flags: readonly string[]): Promise<void> {
     if (this.actors.server) throw new Error("the server was already started: a scenario has one server");
-    this.limits = limitsFromFlags(flags);
+    this.model = new ChatModel(limitsFromFlags(flags));
     const term = this.spawn(SERVER, [...this.options.serverCommand, "--port", "0", ...flags]);
-    this.actors.add({ kind: "server", name: SERVER, term, running: true });
+    this.actors.add({ kind: "server", name: SERVER, term });
+    this.model.start();
     await this.waitFor([
       {
         what: `the server to show ">>> Server is up on PORT:NNNNN" then "${WAITING}"`,
         met: () => {
           if (term.finished()) throw new Error(`the server exited (${describeExit(term)}) before it was up`);
-          return findBlocks(this.lines(term), [SERVER_UP, WAITING]).length > 0;
+          return findBlocks(term.textRows(), [SERVER_UP, WAITING], this.normalise).length > 0;
         },
       },
     ]);
-    const up = this.lines(term).map((line) => SERVER_UP.exec(line)).find((m) => m !== null);
+    const up = term.rows().map((row) => SERVER_UP.exec(row.trimEnd())).find((m) => m !== null);
     this.serverPort = Number(up![1]);
     this.ports.add(this.serverPort, "<server-port>");
   }
 
   private async stopServer(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
-    const server = this.actors.runningServer(signal === "SIGTERM" ? "stop" : "be killed");
-    const graceful = signal === "SIGTERM";
-    const expectations: Expectation[] = [{ what: "the server to exit", met: () => server.term.finished() }];
-    if (graceful) expectations.push(this.showsBlock(server.term, [SERVER_SHUTTING_DOWN, SERVER_CLOSED]));
-    const connected = this.actors.members().filter((m) => m.state !== "gone");
-    // A graceful shutdown tells every connection, joined or not; a killed server says nothing.
-    for (const member of connected) {
-      if (member.kind === "client") {
-        expectations.push(this.showsBlock(member.term, this.goneLines(member, graceful ? [SHUTDOWN_NOTICE] : [])), exits(member.term));
-      } else {
-        if (graceful) expectations.push(this.showsBlock(member.conn, [SHUTDOWN_NOTICE]));
-        expectations.push(closes(member));
-      }
-    }
+    const server = this.runningServer(signal === "SIGTERM" ? "stop" : "be killed");
+    const outcome = signal === "SIGTERM" ? this.model.shutdown() : this.model.kill();
+    const expectations = [{ what: "the server to exit", met: () => server.term.finished() }, ...this.expectationsOf(outcome)];
     server.term.signal(signal);
     await this.waitFor(expectations);
-    server.running = false;
     if (signal === "SIGTERM") this.expectExit(server.term, EXIT_OK);
-    for (const member of connected) {
-      member.state = "gone";
-      if (member.kind === "client") this.expectExit(member.term, EXIT_SERVER_GONE);
-    }
+    this.afterCloses(outcome);
+  }
+
+  private runningServer(purpose: string) {
+    const server = this.actors.server;
+    if (!server) throw new Error(`no server to ${purpose}: add "server starts" first`);
+    if (!this.model.isRunning) throw new Error(`the server is no longer running, so it cannot ${purpose}`);
+    return server;
   }
 
   // ---- clients in terminals ----
@@ -219,51 +194,42 @@ class ScenarioRun {
    * the room is full and disconnected: it shows both lines and exits 2.
    */
   private async startClient(name: string): Promise<ClientActor> {
-    const server = this.actors.runningServer(`have ${name} connect`);
-    const accepted = this.showsBlock(server.term, [WAITING]);
-    const full = this.serverIsFull();
-    const term = this.spawn(name, [...this.options.clientCommand, "--port", String(this.serverPort)]);
-    const client: ClientActor = { kind: "client", name, term, state: "prompting", nick: "", input: new InputLine() };
+    this.runningServer(`have ${name} connect`);
+    const outcome = this.model.connect(name, "");
+    const client = newClient(name, this.spawn(name, [...this.options.clientCommand, "--port", String(this.serverPort)]));
     this.actors.add(client);
-    if (full) {
-      await this.waitFor([accepted, this.showsBlock(term, this.goneLines(client, [serverFull(this.limits.maxClients)])), exits(term)]);
-      client.state = "gone";
-      this.expectExit(term, EXIT_SERVER_GONE);
-      return client;
-    }
-    await this.waitFor([accepted, showsEmptyPrompt(client.term, NICKNAME_PROMPT, true)]);
+    const expectations = this.expectationsOf(outcome);
+    if (outcome.closes.length === 0) expectations.push(showsEmptyPrompt(client.term, NICKNAME_PROMPT, true));
+    await this.waitFor(expectations);
+    this.afterCloses(outcome);
     return client;
-  }
-
-  /** Every connection counts, joined or still to send its nickname, up to --max-clients. */
-  private serverIsFull(): boolean {
-    return this.actors.members().filter((m) => m.state !== "gone").length >= this.limits.maxClients;
   }
 
   private async startWithoutServer(name: string): Promise<void> {
     const port = await freePort();
     this.ports.add(port, "<closed-port>");
     const term = this.spawn(name, [...this.options.clientCommand, "--port", String(port)]);
-    this.actors.add({ kind: "client", name, term, state: "gone", nick: "", input: new InputLine() });
+    this.actors.add(newClient(name, term));
     await this.waitFor([exits(term)]);
     this.expectExit(term, EXIT_CANNOT_CONNECT);
   }
 
   private async join(name: string, answer: string): Promise<void> {
-    if (this.actors.find(name) === undefined && this.serverIsFull()) {
-      throw new Error(`the server is full (${this.limits.maxClients} clients), so ${name} would be refused before it could join: write "${name} starts" to show that`);
+    if (this.actors.find(name) === undefined && this.model.isFull) {
+      throw new Error(`the server is full (${this.model.limits.maxClients} clients), so ${name} would be refused before it could join: write "${name} starts" to show that`);
     }
     const actor = this.actors.find(name) ?? (await this.startClient(this.actors.newName(name)));
     if (actor.kind === "raw") {
-      if (actor.state !== "connected") throw new Error(`${name} cannot join: it is ${actor.state}`);
+      if (this.model.stateOf(name) !== "registering") throw new Error(`${name} cannot join: it is ${this.model.stateOf(name)}`);
       // The server reads the line as sent, a "\r" before the newline aside.
-      const refusal = this.nicknameRefusal(answer.replace(/\r$/, ""));
-      if (refusal !== undefined) return this.refuseNickname(actor, refusal, () => void actor.conn.send(Buffer.from(answer + "\n", "utf8")).catch(() => {}));
-      const expectations = this.joinEffects(actor, answer.trim());
-      await actor.conn.send(Buffer.from(answer + "\n", "utf8"));
-      return this.completeJoin(actor, answer.trim(), expectations);
+      const outcome = this.model.nickname(name, answer.replace(/\r$/, ""));
+      const expectations = this.expectationsOf(outcome);
+      await actor.conn.send(Buffer.from(answer + "\n", "utf8")).catch(() => {});
+      await this.waitFor(expectations);
+      this.afterCloses(outcome);
+      return;
     }
-    if (actor.kind !== "client" || actor.state !== "prompting") throw new Error(`${name} cannot join: it is not at the nickname prompt`);
+    if (actor.kind !== "client" || this.model.stateOf(name) !== "registering") throw new Error(`${name} cannot join: it is not at the nickname prompt`);
     if (!actor.input.isEmpty) throw new Error(`${name}'s nickname prompt already holds typed text; press Enter instead`);
     actor.input.insert(answer);
     return this.submit(actor, () => actor.term.write(answer + "\r"));
@@ -272,12 +238,12 @@ class ScenarioRun {
   private async say(name: string, text: string): Promise<void> {
     const actor = this.actors.member(name);
     if (actor.kind === "raw") {
-      if (actor.state !== "joined") throw new Error(`${name} has not joined: use "${name} joins" first, or "${name} sends:" for raw lines`);
-      const expectations = this.lineEffects(actor, text);
+      if (this.model.stateOf(name) !== "joined") throw new Error(`${name} has not joined: use "${name} joins" first, or "${name} sends:" for raw lines`);
+      const expectations = this.expectationsOf(this.model.chat(name, text));
       await actor.conn.send(Buffer.from(text + "\n", "utf8"));
       return this.waitFor(expectations);
     }
-    alive(actor, "say something");
+    this.alive(actor, "say something");
     if (actor.input.isEmpty) {
       // One write is safe on an empty line: readline appends pasted text at the end anyway.
       actor.input.insert(text);
@@ -289,7 +255,7 @@ class ScenarioRun {
 
   /** Types without Enter; waits until the input line shows the text. */
   private async typeText(client: ClientActor, text: string): Promise<void> {
-    alive(client, "type");
+    this.alive(client, "type");
     if (client.input.atEnd) {
       client.input.insert(text);
       client.term.write(text);
@@ -305,7 +271,7 @@ class ScenarioRun {
   }
 
   private async press(client: ClientActor, key: Key): Promise<void> {
-    alive(client, `press ${key}`);
+    this.alive(client, `press ${key}`);
     const { term, input } = client;
     switch (key) {
       case "Enter":
@@ -346,16 +312,15 @@ class ScenarioRun {
         met: () => term.settled() && performance.now() - Math.max(sentAt, term.lastOutputAt) >= (term.outputCount > before ? this.options.quietMs : quietFor),
       },
     ]);
-    const { before: left, after } = term.cursorLine();
-    const prompt = promptOf(client);
-    if (!left.startsWith(prompt)) throw new Error(`${client.name}'s input line should start with ${JSON.stringify(prompt)} but shows ${JSON.stringify(left + after)}`);
-    client.input.resetTo(left.slice(prompt.length), after);
+    const { before: left, after } = term.cursorLine(client.prompt);
+    if (!left.startsWith(client.prompt)) throw new Error(`${client.name}'s input line should start with ${JSON.stringify(client.prompt)} but shows ${JSON.stringify(left + after)}`);
+    client.input.resetTo(left.slice(client.prompt.length), after);
   }
 
   /** Enter (or a one-write line ending in "\r"): what the line holds decides who must see what. */
   private async submit(client: ClientActor, write: () => void): Promise<void> {
     const line = client.input.text;
-    if (client.state === "prompting") {
+    if (this.model.stateOf(client.name) === "registering") {
       const nick = line.trim();
       if (nick === "") {
         const expectations = [this.showsBlock(client.term, [NICKNAME_PROMPT.trimEnd()]), showsEmptyPrompt(client.term, NICKNAME_PROMPT, true)];
@@ -363,18 +328,22 @@ class ScenarioRun {
         client.input.clear();
         return this.waitFor(expectations);
       }
-      // The client sends the nickname trimmed.
-      const refusal = this.nicknameRefusal(nick);
-      // The client has already switched to the chat prompt of the nickname it sent.
-      if (refusal !== undefined) return this.refuseNickname(client, refusal, write, nick);
-      const expectations = this.joinEffects(client, nick);
+      // The client sends the nickname trimmed, and switches to the chat prompt at once.
+      const outcome = this.model.nickname(client.name, nick);
+      client.prompt = chatPrompt(nick);
+      client.input.clear();
+      const expectations = this.expectationsOf(outcome);
+      if (outcome.closes.length === 0) expectations.push(showsEmptyPrompt(client.term, client.prompt, false));
       write();
-      return this.completeJoin(client, nick, expectations);
+      await this.waitFor(expectations);
+      if (outcome.closes.length > 0) return this.afterCloses(outcome);
+      this.learnPort(client.name, nick);
+      return;
     }
     if (line.trim() === "quit") return this.leave(client, write);
     const expectations = [
-      ...(line.trim() === "" ? [this.showsBlock(client.term, [`${client.nick}:`])] : this.lineEffects(client, line)),
-      showsEmptyPrompt(client.term, promptOf(client), false),
+      ...(line.trim() === "" ? [this.showsBlock(client.term, [client.prompt.trimEnd()])] : this.expectationsOf(this.model.chat(client.name, line))),
+      showsEmptyPrompt(client.term, client.prompt, false),
     ];
     write();
     client.input.clear();
@@ -383,10 +352,9 @@ class ScenarioRun {
 
   /** quit, Ctrl-C or Ctrl-D: the client says goodbye and exits 0; the others see it leave. */
   private async leave(client: ClientActor, write: () => void): Promise<void> {
-    const expectations = [this.showsBlock(client.term, [CLOSED]), exits(client.term), ...this.leaveEffects(client)];
+    const expectations = [this.showsBlock(client.term, [CLOSED]), exits(client.term), ...this.expectationsOf(this.model.leave(client.name))];
     write();
     await this.waitFor(expectations);
-    client.state = "gone";
     this.expectExit(client.term, EXIT_OK);
   }
 
@@ -396,31 +364,26 @@ class ScenarioRun {
    * stays on the input line. The others must show the relayed lines as one block, in order.
    */
   private async paste(client: ClientActor, text: string): Promise<void> {
-    alive(client, "paste");
-    if (client.state !== "joined") throw new Error(`${client.name} can paste only after joining`);
+    this.alive(client, "paste");
+    if (this.model.stateOf(client.name) !== "joined") throw new Error(`${client.name} can paste only after joining`);
     if (!client.input.atEnd) throw new Error(`${client.name}'s cursor is not at the end of its input line: a paste there is each editor's own business; press End first`);
     const pieces = text.split("\r");
     const rest = pieces.pop()!;
     const lines = pieces.map((piece, i) => (i === 0 ? client.input.text + piece : piece));
     if (lines.some((line) => line.trim() === "quit")) throw new Error(`a pasted "quit" would leave in the middle of the paste: use "${client.name} says: quit"`);
-    const sent = lines.filter((line) => line.trim() !== "");
-    const tooLong = sent.filter((line) => this.isTooLong(line));
-    const relayed = sent.filter((line) => !this.isTooLong(line));
-    const server = this.actors.runningServer("relay a paste");
-    const port = portName(client);
-    const expectations: Expectation[] = [showsInputLine(client.term, promptOf(client) + rest, "")];
-    if (tooLong.length === 0) {
+    const tooLong = lines.filter((line) => line.trim() !== "" && this.model.isTooLong(line)).length;
+    const outcome = combine(lines.map((line) => this.model.chat(client.name, line)));
+    const expectations: Expectation[] = [
+      showsInputLine(client.term, client.prompt + rest, ""),
+      ...this.expectationsOf({ shows: outcome.shows.filter((s) => s.party !== client.name), closes: [] }),
+    ];
+    if (tooLong === 0) {
       // Its own screen: every line after the prompt, blank ones too, with nothing between them.
-      expectations.push(this.showsBlock(client.term, lines.map((line) => `${client.nick}: ${line}`)));
+      expectations.push(this.showsBlock(client.term, lines.map((line) => client.prompt + line)));
     } else {
-      expectations.push(this.showsBlock(client.term, [lineTooLong(this.limits.maxLineBytes)], tooLong.length));
-    }
-    if (relayed.length > 0) {
-      const received = relayed.flatMap(() => [chatReceived(client.nick, port), PROPAGATED, ""]).slice(0, -1);
-      expectations.push(this.showsBlock(server.term, received));
-      for (const other of this.actors.others(client)) {
-        expectations.push(this.showsBlock(this.actors.displayOf(other.name), relayed.map((line) => chatLine(client.nick, port, line))));
-      }
+      // Its notices interleave with its lines: count them.
+      const notice = outcome.shows.find((s) => s.party === client.name)!.lines[0]!;
+      expectations.push(this.showsBlock(client.term, [notice], tooLong));
     }
     client.term.write(text);
     client.input.clear();
@@ -428,50 +391,21 @@ class ScenarioRun {
     await this.waitFor(expectations);
   }
 
-  /**
-   * A nickname the server refuses: it answers with one line and closes. A client shows
-   * that line and "Server disconnected!" and exits 2; a raw connection receives the line
-   * and is closed. The server's console shows nothing more.
-   */
-  private async refuseNickname(member: Member, refusal: string, write: () => void, nick = ""): Promise<void> {
-    const expectations =
-      member.kind === "client"
-        ? [this.showsBlock(member.term, [refusal, chatPrompt(nick).trimEnd(), DISCONNECTED]), exits(member.term)]
-        : [this.showsBlock(member.conn, [refusal]), closes(member)];
-    write();
-    await this.waitFor(expectations);
-    member.state = "gone";
-    if (member.kind === "client") this.expectExit(member.term, EXIT_SERVER_GONE);
-  }
-
-  /** The line the server answers a nickname line with when it refuses it (PROTOCOL.md, registration). */
-  private nicknameRefusal(line: string): string | undefined {
-    const nick = line.trim();
-    if (Buffer.byteLength(line, "utf8") > this.limits.maxLineBytes) return nickTooLong(this.limits.maxNickChars);
-    if (nick === "") return BLANK_NICK;
-    if (/[\u0000-\u001f\u007f-\u009f]/.test(nick)) return NICK_CONTROLS;
-    if ([...nick].length > this.limits.maxNickChars) return nickTooLong(this.limits.maxNickChars);
-    return undefined;
-  }
-
   /** The registration timeout passes without a nickname: the server says so and closes. */
   private async timeOut(member: Member): Promise<void> {
-    if (member.state !== "prompting" && member.state !== "connected") throw new Error(`${member.name} cannot time out: it is ${member.state}, not waiting to send a nickname`);
-    const notice = registrationTimedOut(this.limits.registrationTimeoutMs);
+    const outcome = this.model.timeOut(member.name);
     // The server's timer, not this action, sends the notice: it may have arrived already
     // (while an earlier action waited), so it must show, not show once more.
     const display = this.actors.displayOf(member.name);
-    const block = member.kind === "client" ? this.goneLines(member, [notice]) : [notice];
+    const block = this.closedBlock(member, outcome.shows[0]!.lines);
     const shown: Expectation = {
       what: `${member.name} to show ${block.map((line) => JSON.stringify(line)).join(" then ")}`,
-      met: () => display.settled() && findBlocks(this.lines(display), block).length > 0,
+      met: () => display.settled() && findBlocks(display.textRows(), block, this.normalise).length > 0,
     };
-    const expectations = [shown, member.kind === "client" ? exits(member.term) : closes(member)];
     // The wait is for the server's timer: its deadline comes on top of the action's.
-    this.deadline += this.limits.registrationTimeoutMs;
-    await this.waitFor(expectations);
-    member.state = "gone";
-    if (member.kind === "client") this.expectExit(member.term, EXIT_SERVER_GONE);
+    this.deadline += this.model.limits.registrationTimeoutMs;
+    await this.waitFor([shown, this.ends(member)]);
+    this.afterCloses(outcome);
   }
 
   /** Everything on the terminal, scrollback included, is plain text: no colour, attribute, title or bell. */
@@ -492,44 +426,36 @@ class ScenarioRun {
   // ---- raw connections ----
 
   private async connect(name: string): Promise<void> {
-    const server = this.actors.runningServer(`have ${name} connect`);
-    const accepted = this.showsBlock(server.term, [WAITING]);
-    const full = this.serverIsFull();
+    this.runningServer(`have ${name} connect`);
     const conn = await RawConnection.open(name, this.serverPort);
     this.displays.push(conn);
-    this.ports.add(conn.localPort, `<${name}-port>`); // as portName() says
-    const actor: RawActor = { kind: "raw", name, conn, state: "connected", nick: "" };
-    this.actors.add(actor);
-    if (full) {
-      // Accepted, told the room is full, and closed by the server.
-      await this.waitFor([accepted, this.showsBlock(conn, [serverFull(this.limits.maxClients)]), closes(actor)]);
-      actor.state = "gone";
-      return;
-    }
-    await this.waitFor([accepted]);
+    this.ports.add(conn.localPort, portName(name));
+    this.actors.add({ kind: "raw", name, conn });
+    const outcome = this.model.connect(name, portName(name));
+    await this.waitFor(this.expectationsOf(outcome));
+    this.afterCloses(outcome);
+  }
+
+  private openRaw(name: string, purpose: string): RawActor {
+    const actor = this.actors.raw(name, purpose);
+    if (actor.conn.closed) throw new Error(`${name}'s connection is closed`);
+    return actor;
   }
 
   private async closeRaw(actor: RawActor): Promise<void> {
-    const expectations = [closes(actor), ...this.leaveEffects(actor)];
+    const expectations = [closes(actor), ...this.expectationsOf(this.model.leave(actor.name))];
     actor.conn.end();
     await this.waitFor(expectations);
-    actor.state = "gone";
   }
 
   // ---- any actor ----
 
   private async kill(actor: Member): Promise<void> {
-    if (actor.state === "gone") throw new Error(`${actor.name} is already gone`);
-    const expectations = this.leaveEffects(actor);
-    if (actor.kind === "client") {
-      expectations.push(exits(actor.term));
-      actor.term.signal("SIGKILL");
-    } else {
-      expectations.push(closes(actor));
-      actor.conn.reset();
-    }
+    if (!this.isOpen(actor)) throw new Error(`${actor.name} is already gone`);
+    const expectations = [this.ends(actor), ...this.expectationsOf(this.model.leave(actor.name))];
+    if (actor.kind === "client") actor.term.signal("SIGKILL");
+    else actor.conn.reset();
     await this.waitFor(expectations);
-    actor.state = "gone";
   }
 
   private async see(name: string, found: (lines: string[]) => boolean, what: string): Promise<void> {
@@ -537,85 +463,83 @@ class ScenarioRun {
     await this.waitFor([{ what: `${name} to show ${what}`, met: () => display.settled() && found(normaliseRows(display.rows(), this.ports)) }]);
   }
 
-  // ---- effects: what each kind of event must make visible ----
+  // ---- from the model's outcomes to waits ----
 
-  private joinEffects(joiner: Member, nick: string): Expectation[] {
-    const count = participants(this.actors.joined().length + 1);
-    const server = this.actors.runningServer("see a join");
-    const expectations = [
-      this.showsBlock(server.term, [joinNotice(nick), count, PROPAGATED]),
-      this.showsBlock(this.actors.displayOf(joiner.name), [JOINED]),
-      ...this.actors.others(joiner).map((other) => this.showsBlock(this.actors.displayOf(other.name), [joinNotice(nick), count])),
-    ];
-    if (joiner.kind === "client") expectations.push(showsEmptyPrompt(joiner.term, chatPrompt(nick), false));
+  /**
+   * What must show for an outcome: each party's lines on its display (the console on the
+   * server's terminal). A member the server closes shows its lines as a client does when
+   * the server goes away, and exits; a raw connection is closed.
+   */
+  private expectationsOf(outcome: Outcome): Expectation[] {
+    const expectations: Expectation[] = [];
+    const shown = new Set<string>();
+    for (const { party, lines } of outcome.shows) {
+      if (party === CONSOLE) {
+        expectations.push(this.showsBlock(this.actors.server!.term, lines));
+        continue;
+      }
+      shown.add(party);
+      const member = this.actors.member(party);
+      const closed = outcome.closes.includes(party);
+      expectations.push(this.showsBlock(this.actors.displayOf(party), closed ? this.closedBlock(member, lines) : lines));
+      if (closed) expectations.push(this.ends(member));
+    }
+    for (const party of outcome.closes.filter((p) => !shown.has(p))) {
+      const member = this.actors.member(party);
+      if (member.kind === "client") expectations.push(this.showsBlock(member.term, this.closedBlock(member, [])));
+      expectations.push(this.ends(member));
+    }
     return expectations;
   }
 
-  private completeJoin(joiner: Member, nick: string, expectations: Expectation[]): Promise<void> {
-    return this.waitFor(expectations).then(() => {
-      joiner.state = "joined";
-      joiner.nick = nick;
-      if (joiner.kind === "client") joiner.input.clear();
-      // The server's join line is where a client's port first shows.
-      const ports = this.lines(this.actors.server!.term).flatMap((line) => joinNotice(nick).exec(line)?.[1] ?? []);
-      const port = ports[ports.length - 1];
-      if (port !== undefined && /^\d+$/.test(port)) this.ports.add(Number(port), portName(joiner));
-    });
-  }
-
   /**
-   * A chat line as sent (not blank): relayed, or, past --max-line-bytes, refused with a
-   * notice to its sender alone.
+   * What a member shows when the server closes it after these lines: a raw connection just
+   * the lines; a client the lines, its input line left as typed (so unsent text stays
+   * readable), then "Server disconnected!".
    */
-  private lineEffects(sender: Member, line: string): Expectation[] {
-    if (line.trim() === "") return [];
-    if (this.isTooLong(line)) return [this.showsBlock(this.actors.displayOf(sender.name), [lineTooLong(this.limits.maxLineBytes)])];
-    return this.sayEffects(sender, line);
+  private closedBlock(member: Member, lines: readonly LineMatcher[]): LineMatcher[] {
+    if (member.kind === "raw") return [...lines];
+    return [...lines, (member.prompt + member.input.text).trimEnd(), DISCONNECTED];
   }
 
-  private isTooLong(line: string): boolean {
-    return Buffer.byteLength(line, "utf8") > this.limits.maxLineBytes;
+  /** Once the waits are met: every client the server closed exited with status 2. */
+  private afterCloses(outcome: Outcome): void {
+    for (const party of outcome.closes) {
+      const member = this.actors.member(party);
+      if (member.kind === "client") this.expectExit(member.term, EXIT_SERVER_GONE);
+    }
   }
 
-  /** The server logs the line and every other member shows it; the sender's own screen is its business. */
-  private sayEffects(sender: Member, line: string): Expectation[] {
-    const server = this.actors.runningServer("relay a line");
-    const port = portName(sender);
-    return [
-      this.showsBlock(server.term, [chatReceived(sender.nick, port), PROPAGATED]),
-      ...this.actors.others(sender).map((other) => this.showsBlock(this.actors.displayOf(other.name), [chatLine(sender.nick, port, line)])),
-    ];
-  }
-
-  /** A joined member leaving, however: the server logs it, the others are told. */
-  private leaveEffects(leaver: Member): Expectation[] {
-    const server = this.actors.server;
-    if (leaver.state !== "joined" || !server?.running) return [];
-    const count = participants(this.actors.joined().length - 1);
-    const left = leftNotice(leaver.nick);
-    return [
-      this.showsBlock(server.term, [left, PROPAGATED, "", count]),
-      ...this.actors.others(leaver).map((other) => this.showsBlock(this.actors.displayOf(other.name), [left])),
-    ];
+  /** The server's join line is where a client's port first shows. */
+  private learnPort(name: string, nick: string): void {
+    const ports = this.actors.server!.term.rows().flatMap((row) => joinNoticeAnyPort(nick).exec(row.trimEnd())?.[1] ?? []);
+    const port = ports[ports.length - 1];
+    if (port !== undefined && /^\d+$/.test(port)) this.ports.add(Number(port), portName(name));
+    this.model.setPort(name, portName(name));
   }
 
   // ---- expectations ----
 
-  private showsBlock(display: Display, block: LineMatcher[], times = 1): Expectation {
-    return showsBlock(display, block, (d) => this.lines(d), times);
-  }
-
-  /**
-   * What a client shows when the server closes the connection: the server's last lines, its
-   * input line left as typed (so unsent text stays readable), then "Server disconnected!".
-   */
-  private goneLines(client: ClientActor, notices: string[]): string[] {
-    return [...notices, (promptOf(client) + client.input.text).trimEnd(), DISCONNECTED];
+  private showsBlock(display: Display, block: readonly LineMatcher[], times = 1): Expectation {
+    return showsBlock(display, block, this.normalise, times);
   }
 
   /** The input line shows the prompt and what the model says was typed, the cursor where the keys left it. */
   private showsInput(client: ClientActor): Expectation {
-    return showsInputLine(client.term, promptOf(client) + client.input.beforeCursor, client.input.afterCursor.trimEnd());
+    return showsInputLine(client.term, client.prompt + client.input.beforeCursor, client.input.afterCursor.trimEnd());
+  }
+
+  /** The member's program exited, or its connection closed. */
+  private ends(member: Member): Expectation {
+    return member.kind === "client" ? exits(member.term) : closes(member);
+  }
+
+  private isOpen(member: Member): boolean {
+    return member.kind === "client" ? member.term.exit === null : !member.conn.closed;
+  }
+
+  private alive(client: ClientActor, purpose: string): void {
+    if (!this.isOpen(client)) throw new Error(`${client.name} has exited and cannot ${purpose}`);
   }
 
   private expectExit(term: PtyTerminal, status: number): void {
@@ -686,15 +610,14 @@ class ScenarioRun {
   // ---- lookups ----
 
   private spawn(name: string, command: string[]): PtyTerminal {
-    const term = new PtyTerminal({ name, command, cwd: this.options.cwd, cols: this.options.cols, rows: this.options.rows });
+    const wrapped = this.options.wrapCommand ? this.options.wrapCommand(command) : command;
+    const term = new PtyTerminal({ name, command: wrapped, cwd: this.options.cwd, cols: this.options.cols, rows: this.options.rows, env: this.options.env });
     this.displays.push(term);
     return term;
   }
 
-  /** Normalised logical lines: what expectations are matched against. */
-  private lines(display: Display): string[] {
-    return display.logicalLines().map((line) => this.ports.replaceIn(line.trimEnd()));
-  }
+  /** How lines are read before they are matched: trailing spaces gone, learned ports named. */
+  private readonly normalise = (line: string): string => this.ports.replaceIn(line.trimEnd());
 
   private statusOf(display: Display): string {
     if (display instanceof PtyTerminal) return display.exit ? describeExit(display) : "running";
@@ -704,10 +627,6 @@ class ScenarioRun {
 
 function closes(member: RawActor): Expectation {
   return { what: `${member.name}'s connection to close`, met: () => member.conn.closed };
-}
-
-function alive(client: ClientActor, purpose: string): void {
-  if (client.state === "gone") throw new Error(`${client.name} has exited and cannot ${purpose}`);
 }
 
 /** A port nothing listens on: bound, read, released. */

@@ -1,9 +1,9 @@
 /** A program in a pseudo-terminal of fixed size, rendered by a headless xterm: what a person would see. */
 import { spawn, type IPty } from "node-pty";
-import xtermHeadless from "@xterm/headless";
+import xtermHeadless, { type IBufferLine } from "@xterm/headless";
 import unicode11 from "@xterm/addon-unicode11";
 import { AsciicastRecorder } from "./asciicast.js";
-import type { Display } from "./display.js";
+import type { Display, TextRow } from "./display.js";
 import { ChangeNotifier, waitUntil } from "./wait.js";
 
 const { Terminal: XTerm } = xtermHeadless;
@@ -30,6 +30,14 @@ export interface TerminalOptions {
   rows?: number;
   /** Rows kept above the screen; generous, so a transcript never loses its beginning. */
   scrollback?: number;
+  /** Variables added to the environment (terminalEnvironment() holds the rest). */
+  env?: Record<string, string>;
+}
+
+/** The input line as the screen shows it: the text left of the cursor (prompt included) and right of it. */
+export interface CursorLine {
+  before: string;
+  after: string;
 }
 
 export interface ExitStatus {
@@ -58,7 +66,7 @@ export class PtyTerminal implements Display {
     const [file, ...args] = options.command;
     if (file === undefined) throw new Error(`${options.name}: empty command`);
     this.name = options.name;
-    const env = terminalEnvironment();
+    const env = { ...terminalEnvironment(), ...options.env };
     this.recording = new AsciicastRecorder({ width: cols, height: rows, title: options.name, env: { TERM: env.TERM!, SHELL: "" } });
     this.xterm = new XTerm({ cols, rows, scrollback: options.scrollback ?? 10_000, allowProposedApi: true });
     // Node's readline counts emoji as two columns, as Unicode 11 does; xterm's default (6) counts one.
@@ -68,6 +76,11 @@ export class PtyTerminal implements Display {
     this.xterm.onBell(() => this.effects.push("rang the bell"));
     this.pty = spawn(file, args, { name: env.TERM!, cols, rows, cwd: options.cwd, env });
     this.pid = this.pty.pid;
+    // A terminal answers queries (cursor position, device attributes): prompt_toolkit,
+    // curses and others wait for the answer, so it goes back to the program as input.
+    this.xterm.onData((reply) => {
+      if (this.exitStatus === null) this.pty.write(reply);
+    });
     this.pty.onData((data) => {
       this.received++;
       this.lastOutput = performance.now();
@@ -159,21 +172,30 @@ export class PtyTerminal implements Display {
   }
 
   /**
-   * Wrapped rows joined back into lines. A wrapped row's cells that were never written are
-   * left out: a wide character that does not fit in the last column leaves such a cell
-   * behind as it wraps, and it is no part of the text (a typed space is written, and stays).
+   * Rows with how each line goes on (see TextRow). A row's never-written cells are left out:
+   * a wide character that does not fit in the last column leaves such a cell behind as it
+   * wraps, and it is no part of the text (a typed space is written, and stays).
    */
-  logicalLines(): string[] {
+  textRows(): TextRow[] {
     const buffer = this.xterm.buffer.active;
-    const lines: string[] = [];
+    const rows: TextRow[] = [];
     for (let i = 0; i < buffer.length; i++) {
       const row = buffer.getLine(i);
       if (row === undefined) continue;
-      const text = row.translateToString(true);
-      if (row.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
-      else lines.push(text);
+      const next = buffer.getLine(i + 1)?.isWrapped === true ? "continues" : this.isFull(row) ? "may-continue" : "ends";
+      rows.push({ text: row.translateToString(true), next });
     }
-    return lines;
+    return rows;
+  }
+
+  /** The row is written up to its last column, or up to the one before (where a wide character did not fit). */
+  private isFull(row: IBufferLine): boolean {
+    const cell = this.xterm.buffer.active.getNullCell();
+    for (let x = row.length - 1; x >= 0; x--) {
+      row.getCell(x, cell);
+      if (cell.getWidth() === 0 || cell.getChars() !== "") return x >= this.xterm.cols - 2;
+    }
+    return false;
   }
 
   /**
@@ -221,24 +243,39 @@ export class PtyTerminal implements Display {
   }
 
   /**
-   * The line the cursor is on (wrapped rows joined), split at the cursor: `before` holds
-   * the prompt and what is typed left of the cursor, `after` the rest without trailing spaces.
+   * The line the cursor is on, split at the cursor: `before` holds the prompt and what is
+   * typed left of the cursor, `after` the rest without trailing spaces. Rows above belong
+   * to it when the terminal wrapped them, or may when they are full (the program may
+   * break a long input line itself): one reading per possible start, nearest first.
    */
-  cursorLine(): { before: string; after: string } {
+  cursorLines(): CursorLine[] {
     const buffer = this.xterm.buffer.active;
+    const rows = this.textRows();
     const row = buffer.baseY + buffer.cursorY;
-    let start = row;
-    while (start > 0 && buffer.getLine(start)?.isWrapped === true) start--;
-    // Rows that wrap on lose their never-written cells, as in logicalLines().
-    let before = "";
-    for (let r = start; r < row; r++) before += buffer.getLine(r)?.translateToString(true) ?? "";
     const current = buffer.getLine(row);
-    const continues = buffer.getLine(row + 1)?.isWrapped === true;
-    before += current?.translateToString(false, 0, buffer.cursorX) ?? "";
+    const continues = (rows[row]?.next ?? "ends") !== "ends";
+    const head = current?.translateToString(false, 0, buffer.cursorX) ?? "";
     let after = current?.translateToString(continues, buffer.cursorX) ?? "";
-    for (let r = row + 1; r < buffer.length && buffer.getLine(r)?.isWrapped === true; r++) {
-      after += buffer.getLine(r)?.translateToString(buffer.getLine(r + 1)?.isWrapped === true) ?? "";
+    for (let r = row + 1; r < rows.length && rows[r - 1]!.next !== "ends"; r++) after += rows[r]!.text;
+    after = after.trimEnd();
+    const readings: CursorLine[] = [];
+    let above = "";
+    for (let start = row; start >= 0; start--) {
+      if (start < row) {
+        const next = rows[start]!.next;
+        if (next === "ends") break;
+        above = rows[start]!.text + above;
+      }
+      // A row that the terminal wrapped from the one above cannot start the line.
+      if (start > 0 && rows[start - 1]!.next === "continues") continue;
+      readings.push({ before: above + head, after });
     }
-    return { before, after: after.trimEnd() };
+    return readings;
+  }
+
+  /** The nearest reading of the input line that starts with the prompt, or the nearest one. */
+  cursorLine(prompt = ""): CursorLine {
+    const readings = this.cursorLines();
+    return readings.find((r) => r.before.startsWith(prompt)) ?? readings[0]!;
   }
 }
