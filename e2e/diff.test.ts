@@ -30,6 +30,6 @@ describe("unified diff", () => {
   });
 
   it("says so when only the final newline differs", () => {
-    expect(unifiedDiff("a\n", "a", "a", "b")).toContain("differ only in their final newline");
+    expect(unifiedDiff("a\n", "a", "a", "b")).toContain("\\ No newline at end of file");
   });
 });

@@ -35,37 +35,47 @@ export function recordFixtures(fixturesRoot: string, scenario: string, transcrip
   return written;
 }
 
+/** One way a run's transcripts differ from a scenario's fixtures. */
+export interface FixtureProblem {
+  terminal: string;
+  /** What is wrong, in one line. */
+  problem: string;
+  /** A unified diff (expected, then actual), when the terminal has a fixture that differs. */
+  diff?: string;
+}
+
+/** Every difference between the transcripts and the scenario's fixtures: missing, extra, and differing terminals. */
+export function fixtureProblems(fixturesRoot: string, scenario: string, transcripts: readonly Transcript[], shownFrom = process.cwd()): FixtureProblem[] {
+  const problems: FixtureProblem[] = [];
+  for (const t of transcripts) {
+    const path = fixturePath(fixturesRoot, scenario, t.name);
+    const shown = relative(shownFrom, path);
+    if (!existsSync(path)) {
+      problems.push({ terminal: t.name, problem: `missing fixture ${shown}: record it with \`make record\`, read it, and commit it` });
+      continue;
+    }
+    const diff = unifiedDiff(readFileSync(path, "utf8"), t.text, `${shown} (expected)`, `${t.name}'s terminal (actual)`);
+    if (diff !== "") problems.push({ terminal: t.name, problem: `${t.name}'s terminal differs from ${shown}`, diff });
+  }
+  const names = new Set(transcripts.map((t) => t.name));
+  for (const extra of fixtureTerminals(join(fixturesRoot, scenario)).filter((name) => !names.has(name))) {
+    problems.push({ terminal: extra, problem: `${relative(shownFrom, fixturePath(fixturesRoot, scenario, extra))} has no terminal named ${extra} in the scenario: delete it` });
+  }
+  return problems;
+}
+
 /**
  * Compares the transcripts with the fixtures. Returns "" when all match; otherwise a report:
  * the missing and extra fixtures, a unified diff per differing terminal, and every terminal's
  * transcript as it was.
  */
 export function compareWithFixtures(fixturesRoot: string, scenario: string, transcripts: readonly Transcript[], shownFrom = process.cwd()): string {
-  const dir = join(fixturesRoot, scenario);
-  const problems: string[] = [];
-  const diffs: string[] = [];
-  for (const t of transcripts) {
-    const path = fixturePath(fixturesRoot, scenario, t.name);
-    const shown = relative(shownFrom, path);
-    if (!existsSync(path)) {
-      problems.push(`missing fixture ${shown}: record it with \`make record\`, read it, and commit it`);
-      continue;
-    }
-    const diff = unifiedDiff(readFileSync(path, "utf8"), t.text, `${shown} (expected)`, `${t.name}'s terminal (actual)`);
-    if (diff !== "") {
-      problems.push(`${t.name}'s terminal differs from ${shown}`);
-      diffs.push(diff);
-    }
-  }
-  const names = new Set(transcripts.map((t) => t.name));
-  for (const extra of fixtureTerminals(dir).filter((name) => !names.has(name))) {
-    problems.push(`${relative(shownFrom, fixturePath(fixturesRoot, scenario, extra))} has no terminal named ${extra} in the scenario: delete it`);
-  }
+  const problems = fixtureProblems(fixturesRoot, scenario, transcripts, shownFrom);
   if (problems.length === 0) return "";
   return [
-    ...problems.map((p) => `- ${p}`),
+    ...problems.map((p) => `- ${p.problem}`),
     "",
-    ...diffs,
+    ...problems.flatMap((p) => (p.diff === undefined ? [] : [p.diff])),
     "Every terminal's transcript:",
     ...transcripts.map((t) => `──── ${t.name} ────\n${t.text}`),
   ].join("\n");

@@ -48,6 +48,16 @@ export interface Transcript {
 
 export class ScenarioFailure extends Error {
   override name = "ScenarioFailure";
+  constructor(
+    /** The scenario line that failed, as `file:line: action`. */
+    readonly where: string,
+    /** What went wrong: what was still awaited, or why the action could not be done. */
+    readonly reason: string,
+    /** Every terminal as it was then, normalised. */
+    readonly screens = "",
+  ) {
+    super(screens === "" ? `${where}\n${reason}` : `${where}\n${reason}\n\n${screens}`);
+  }
 }
 
 /**
@@ -75,12 +85,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await run.settle();
     transcripts = run.transcripts();
   } catch (error) {
-    failure = new ScenarioFailure(run.describeFailure(scenario, current, error));
+    failure = run.describeFailure(scenario, current, error);
   }
   const survivors = await run.dispose();
   run.writeRecordings();
   if (failure) throw failure;
-  if (survivors.length > 0) throw new ScenarioFailure(`${scenario.file}: still running after cleanup: ${survivors.join(", ")}`);
+  if (survivors.length > 0) throw new ScenarioFailure(scenario.file, `still running after cleanup: ${survivors.join(", ")}`);
   return transcripts;
 }
 
@@ -569,21 +579,18 @@ class ScenarioRun {
     return this.displays.map((d) => ({ name: d.name, text: transcriptText(d.rows(), this.ports) }));
   }
 
-  describeFailure(scenario: Scenario, action: Action | undefined, error: unknown): string {
+  describeFailure(scenario: Scenario, action: Action | undefined, error: unknown): ScenarioFailure {
     const where = action ? `${action.file}:${action.line}: ${action.source}` : `${scenario.file}: after the last action`;
     const reason = error instanceof WaitTimeout || error instanceof Error ? error.message : String(error);
     const screens = this.displays.map((d) => {
       const lines = normaliseRows(d.rows(), this.ports);
       return `──── ${d.name} (${this.statusOf(d)}) ────\n${lines.join("\n")}${lines.length ? "\n" : ""}`;
     });
-    return [
+    return new ScenarioFailure(
       where,
       reason,
-      "",
-      "Every terminal now (normalised; <NAME-port> stands for a learned port):",
-      ...screens,
-      `Recordings (asciinema play FILE): ${this.options.castDir}/*.cast`,
-    ].join("\n");
+      ["Every terminal now (normalised; <NAME-port> stands for a learned port):", ...screens, `Recordings (asciinema play FILE): ${this.options.castDir}/*.cast`].join("\n"),
+    );
   }
 
   /** Kills whatever still runs; returns the names of processes that would not die. */

@@ -1,8 +1,8 @@
 /** The kit's settings from the environment: which programs to run, time limits, fixture mode. */
-import { fileURLToPath } from "node:url";
+import { packageRoot } from "./package-root.js";
 
 /** The repository root: commands run here, scenarios and fixtures live here. */
-export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const REPO_ROOT = packageRoot();
 
 export const DEFAULT_SERVER_COMMAND = "node dist/server/main.js";
 export const DEFAULT_CLIENT_COMMAND = "node dist/client/main.js";

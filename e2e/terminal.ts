@@ -234,6 +234,12 @@ export class PtyTerminal implements Display {
     return found;
   }
 
+  /** The buffer row the cursor is on (scrollback rows counted). */
+  cursorRow(): number {
+    const buffer = this.xterm.buffer.active;
+    return buffer.baseY + buffer.cursorY;
+  }
+
   /** The rows the screen shows now (no scrollback), for failure reports. */
   screen(): string[] {
     const buffer = this.xterm.buffer.active;

@@ -1,0 +1,93 @@
+/** What a check is, what it may do, and how it fails: the vocabulary every check file shares. */
+
+/** The two programs an implementation can bring. */
+export type Side = "server" | "client";
+
+/** Check groups, in the order they are shown. The "robustness" groups are what the seed report never had. */
+export const GROUPS = {
+  server: "Server: the protocol",
+  "server-robustness": "Server: limits and hostile input (beyond the seed report)",
+  client: "Client: the protocol",
+  "client-robustness": "Client: leaving keys, hostile input, errors (beyond the seed report)",
+  session: "Sessions: whole chats replayed against the reviewed screens",
+} as const;
+
+export type Group = keyof typeof GROUPS;
+
+export interface Check {
+  /** Stable id, `side/name`: used in JSON, CSV and --only. */
+  id: string;
+  /** What the check expects, as a sentence a student reads in the summary. */
+  name: string;
+  group: Group;
+  /** The PROTOCOL.md section it enforces, e.g. "6 What the server sends" (or a CHECKING.md heading). */
+  section: string;
+  /** The sides whose behaviour it judges: not applicable when none of them is under test. */
+  judges: Side[];
+  /** Checks that must pass first; when one does not, this one is skipped with that reason. */
+  needs: string[];
+  /** Points when it passes. */
+  points?: number;
+  /** Said under a failure unless the failure brings its own hint. */
+  hint: string;
+  run(ctx: CheckContext): Promise<void>;
+}
+
+/** How long a line that should arrive may take, and a program that should exit. */
+export const ARRIVAL_MS = 2_000;
+
+/** The commands a check runs: the implementation's where given, the reference's otherwise. */
+export interface Programs {
+  server: readonly string[];
+  client: readonly string[];
+}
+
+/** What a running check can use; everything it starts is stopped when it ends. */
+export interface CheckContext {
+  readonly programs: Programs;
+  /** The working directory programs run in. */
+  readonly cwd: string;
+  /** This check's own folder for its log and recordings. */
+  readonly dir: string;
+  /** The environment every program gets on top of the terminal's (marks the run's processes). */
+  readonly env: Record<string, string>;
+  /** Wraps a program's command (e.g. in a sandbox). */
+  wrap(command: readonly string[]): string[];
+  /** A line in this check's log. */
+  log(line: string): void;
+  /** Something to stop or close when the check ends, pass or fail. */
+  own(resource: Owned): void;
+  /** Aborted when the check's time limit passes. */
+  readonly signal: AbortSignal;
+}
+
+export interface Owned {
+  /** Stops the resource; resolves false if a process would not die. */
+  dispose(): Promise<boolean>;
+  readonly name: string;
+}
+
+/** A check's verdict that something is wrong: what was expected, what arrived, how to fix it. */
+export class CheckFailure extends Error {
+  override name = "CheckFailure";
+  constructor(
+    message: string,
+    readonly expected?: string,
+    readonly actual?: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The implementation cannot be run at all (command not found, no port line): exit status 2. */
+export class SetupError extends Error {
+  override name = "SetupError";
+}
+
+export function protocolLink(section: string): string {
+  const number = /^(\d+)\s/.exec(section)?.[1];
+  if (number === undefined) return section;
+  const anchor = section.toLowerCase().replace(/'/g, "").replace(/[^a-z0-9]+/g, "-").replace(/-$/, "");
+  return `PROTOCOL.md#${anchor}`;
+}

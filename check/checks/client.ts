@@ -1,0 +1,330 @@
+/**
+ * Client checks: the client runs in a terminal against a scripted server that sends
+ * exactly the bytes a check needs. What is judged is what a person reads on the screen
+ * and what goes over the wire, never how the client redraws.
+ */
+import { CheckFailure, type Check } from "../check.js";
+import { joinClient, startClient } from "../programs/client-under-test.js";
+import { quoteText } from "../programs/quote.js";
+import { TerminalProgram } from "../programs/terminal-program.js";
+import { freePort } from "./server.js";
+
+const NICKNAME_PROMPT = "Type your nickname>> ";
+const CLOSED = "Closed chatroom successfully.";
+const DISCONNECTED = "Server disconnected!";
+const WELCOME_TEXT = ">>> You have joined the chatroom now.";
+
+type ClientCheck = Omit<Check, "group" | "judges" | "needs"> & { needs?: string[]; group?: Check["group"] };
+
+/** A client check; it needs a client that sends its nickname unless told otherwise. */
+function check(c: ClientCheck): Check {
+  return { group: "client", judges: ["client"], needs: ["client/sends-nickname"], ...c };
+}
+
+/** The program's exit status, or a failure saying how it ended instead. */
+function expectStatus(client: TerminalProgram, status: number, what: string, exit: { exitCode: number; signal: number }): void {
+  if (exit.signal === 0 && exit.exitCode === status) return;
+  throw new CheckFailure(what, `exit status ${status}`, `${exit.signal !== 0 ? `killed by signal ${exit.signal}` : `exit status ${exit.exitCode}`}; the screen:\n${client.screen()}`);
+}
+
+export const clientChecks: Check[] = [
+  check({
+    id: "client/starts",
+    name: "connects to the server on localhost at the port --port names",
+    section: "1 Programs",
+    needs: [],
+    hint: "take the port from --port N and connect to localhost:N",
+    async run(ctx) {
+      await startClient(ctx);
+    },
+  }),
+  check({
+    id: "client/nickname-prompt",
+    name: 'asks "Type your nickname>> " with the cursor after it',
+    section: "11 The client",
+    needs: ["client/starts"],
+    hint: `show the prompt ${quoteText(NICKNAME_PROMPT)} (note the space at its end) and read the nickname on the same line`,
+    async run(ctx) {
+      const { client } = await startClient(ctx);
+      await client.expectInputLine(NICKNAME_PROMPT, "", "the client shows the nickname prompt");
+    },
+  }),
+  check({
+    id: "client/sends-nickname",
+    name: "sends the nickname typed at its prompt, trimmed, as a line",
+    section: "11 The client",
+    needs: ["client/starts"],
+    hint: 'send the nickname without the spaces around it, followed by "\\n"',
+    async run(ctx) {
+      const { client, conn } = await startClient(ctx);
+      client.type("  Lion \r");
+      const line = await conn.nextLine(0, "the server receives the nickname line");
+      if (line !== "Lion") throw new CheckFailure("the nickname line is the nickname, trimmed", quoteText("Lion\n"), conn.arrivedSince(0));
+    },
+  }),
+  check({
+    id: "client/nickname-blank",
+    name: "sends no blank nickname: asks again",
+    section: "11 The client",
+    hint: "on Enter with an empty (or all-space) answer, send nothing and show the nickname prompt again",
+    async run(ctx) {
+      const { client, conn } = await startClient(ctx);
+      await client.expectInputLine(NICKNAME_PROMPT, "", "the client shows the nickname prompt");
+      client.type("\r");
+      client.type("   \r");
+      await client.expectInputLine(NICKNAME_PROMPT, "", "after two blank answers, the nickname prompt is shown again, empty");
+      client.type("Lion\r");
+      const line = await conn.nextLine(0, "the server receives the nickname line");
+      if (line !== "Lion") throw new CheckFailure("the first line sent is the first non-blank nickname", quoteText("Lion\n"), conn.arrivedSince(0));
+    },
+  }),
+  check({
+    id: "client/chat-prompt",
+    name: 'shows the chat prompt "NICK: " right after sending the nickname, and keeps the nickname row',
+    section: "11 The client",
+    hint: 'after sending the nickname, show the input line "NICK: " at once, without waiting for the server',
+    async run(ctx) {
+      const { client, conn } = await startClient(ctx);
+      client.type("Lion\r");
+      await conn.nextLine(0, "the server receives the nickname line");
+      await client.expectInputLine("Lion: ", "", "the input line becomes the empty chat prompt (the server has not answered)");
+      await client.expectLines([NICKNAME_PROMPT + "Lion"], "the nickname row stays on the screen as typed");
+    },
+  }),
+  check({
+    id: "client/shows-lines",
+    name: "shows each line it receives, in order",
+    section: "11 The client",
+    hint: "print every line the server sends as it is, each on its own line, above the input line",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      const lines = ["Tiger(4242): hi there", "Rabbit(4243): hello back", 'User "Tiger" left chatroom.'];
+      await conn.send(lines.map((line) => line + "\n").join(""));
+      await client.expectLines(lines, "the client shows the three lines, in order");
+    },
+  }),
+  check({
+    id: "client/blank-lines",
+    name: "shows the blank lines it receives",
+    section: "11 The client",
+    hint: "print an empty line the server sends as an empty line: the welcome and join notices end with one",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      await conn.send("Tiger(4242) has joined the chatroom!!\nNow participants: 2\n\nTiger(4242): after a blank line\n");
+      await client.expectLines(
+        [WELCOME_TEXT, "", "Tiger(4242) has joined the chatroom!!", "Now participants: 2", "", "Tiger(4242): after a blank line"],
+        "the client shows the welcome, a blank line, the join notice, a blank line, then the chat line",
+      );
+    },
+  }),
+  check({
+    id: "client/split-lines",
+    name: "shows a line that arrives in pieces as one line, and two lines that arrive together as two",
+    section: "2 Framing",
+    hint: "keep the bytes of an unfinished line until its \\n arrives; print only whole lines",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      await conn.sendPieces(["Tiger(4242): one li", "ne in pieces\nTiger(4242): two\nTig", "er(4242): three\n"]);
+      await client.expectLines(["Tiger(4242): one line in pieces", "Tiger(4242): two", "Tiger(4242): three"], "the client shows three whole lines");
+    },
+  }),
+  check({
+    id: "client/utf8-split",
+    name: "shows a character whose UTF-8 bytes arrive in two pieces",
+    section: "2 Framing",
+    hint: "decode a line only once it is complete: never decode each recv() on its own",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      const bytes = Buffer.from("Tiger(4242): 안녕하세요\n", "utf8");
+      await conn.sendPieces([bytes.subarray(0, 14), bytes.subarray(14, 20), bytes.subarray(20)]);
+      await client.expectLines(["Tiger(4242): 안녕하세요"], "the client shows the Korean text whole");
+    },
+  }),
+  check({
+    id: "client/long-line",
+    name: "shows a received line longer than the terminal is wide, whole",
+    section: "11 The client",
+    hint: "print long lines whole: the terminal (or your program) continues them on the next rows",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      const line = "Nc(4244): " + "[a piece of fifty characters, a long line of six]".repeat(6);
+      await conn.send(line + "\n");
+      await client.expectLines([line], "the client shows the 310-character line whole");
+    },
+  }),
+  check({
+    id: "client/sends-line",
+    name: "sends a typed line, exactly as typed, as a line",
+    section: "11 The client",
+    hint: 'send the text as typed, spaces kept, followed by "\\n"',
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      const mark = conn.mark();
+      client.type("hi there\r");
+      const first = await conn.nextLine(mark, "the server receives the typed line");
+      if (first !== "hi there") throw new CheckFailure("the line sent is the text typed", quoteText("hi there\n"), conn.arrivedSince(mark));
+      const next = conn.mark();
+      client.type("  spaced out  \r");
+      const second = await conn.nextLine(next, "the server receives the second typed line");
+      if (second !== "  spaced out  ") throw new CheckFailure("the line sent keeps its spaces", quoteText("  spaced out  \n"), conn.arrivedSince(next));
+    },
+  }),
+  check({
+    id: "client/own-line",
+    name: "keeps a sent line on the screen after its prompt, and shows a new empty prompt",
+    section: "11 The client",
+    hint: 'after Enter, leave "NICK: text" on the screen and show a fresh, empty input line below it',
+    async run(ctx) {
+      const { client, conn, prompt } = await joinClient(ctx);
+      const mark = conn.mark();
+      client.type("my own line\r");
+      await conn.nextLine(mark, "the server receives the typed line");
+      await client.expectLines([prompt + "my own line"], "the sent line stays on the screen after its prompt");
+      await client.expectInputLine(prompt, "", "a new, empty input line follows");
+    },
+  }),
+  check({
+    id: "client/blank-not-sent",
+    name: "sends no empty line and no line of only spaces",
+    section: "11 The client",
+    hint: "on Enter with an empty or all-space line, send nothing",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      const mark = conn.mark();
+      client.type("\r");
+      client.type("   \r");
+      client.type("after the blank ones\r");
+      const line = await conn.nextLine(mark, "the server receives the line typed after the blank ones");
+      if (line !== "after the blank ones") throw new CheckFailure("nothing is sent for the blank lines", quoteText("after the blank ones\n"), conn.arrivedSince(mark));
+    },
+  }),
+  check({
+    id: "client/pinned-input",
+    name: "keeps a half-typed line and its cursor while lines arrive above it",
+    section: "11 The client",
+    hint: "print incoming lines above the input line and redraw the input line with its text and cursor (prompt_toolkit: patch_stdout)",
+    async run(ctx) {
+      const { client, conn, prompt } = await joinClient(ctx);
+      client.type("helo");
+      await client.expectInputLine(prompt + "helo", "", "the input line shows what was typed");
+      client.press("Left");
+      await client.expectInputLine(prompt + "hel", "o", "Left moves the cursor back one character");
+      const lines = ["Tiger(4242): one", "Tiger(4242): two", "Tiger(4242): three"];
+      await conn.send(lines.map((line) => line + "\n").join(""));
+      await client.expectLines(lines, "the three lines that arrived show");
+      await client.expectInputLine(prompt + "hel", "o", "the half-typed line and its cursor are as they were");
+      const rows = client.term.textRows().map((row) => row.text.trimEnd());
+      if (rows.lastIndexOf(lines[2]!) > client.term.cursorRow()) throw new CheckFailure("the lines that arrive show above the input line", "the input line below the received lines", `the screen:\n${client.screen()}`);
+      const mark = conn.mark();
+      client.type("l\r");
+      const sent = await conn.nextLine(mark, "Enter sends the edited line");
+      if (sent !== "hello") throw new CheckFailure("the line sent is the line as edited", quoteText("hello\n"), conn.arrivedSince(mark));
+    },
+  }),
+  check({
+    id: "client/quit",
+    name: "on quit, says goodbye, closes the connection without sending quit, and exits with status 0",
+    section: "11 The client",
+    hint: 'on "quit" send nothing, close the socket, print "Closed chatroom successfully." and exit 0',
+    async run(ctx) {
+      const { client, conn, prompt } = await joinClient(ctx);
+      const mark = conn.mark();
+      client.type("quit\r");
+      await client.expectLines([prompt + "quit", CLOSED], "the client shows its quit line, then the goodbye");
+      await conn.expectEnd(mark, "the client closes its connection");
+      if (conn.linesSince(mark).lines.includes("quit")) throw new CheckFailure("quit is not sent to the server", "nothing", conn.arrivedSince(mark));
+      expectStatus(client, 0, "the client exits with status 0", await client.expectExit("the client exits"));
+    },
+  }),
+  check({
+    id: "client/server-gone",
+    name: "when the server goes away, shows what arrived, keeps the input line, and says Server disconnected!",
+    section: "11 The client",
+    hint: 'when recv() returns no bytes, print any last lines, leave the input line as typed and print "Server disconnected!" below it',
+    async run(ctx) {
+      const { client, conn, prompt } = await joinClient(ctx);
+      client.type("half a line");
+      await client.expectInputLine(prompt + "half a line", "", "the input line shows what was typed");
+      await conn.send("Tiger(4242): last words\n");
+      conn.end();
+      await client.expectLines(["Tiger(4242): last words", prompt + "half a line", DISCONNECTED], "the client shows the last line, its input line as typed, then the notice");
+    },
+  }),
+  check({
+    id: "client/server-gone-exits",
+    name: "when the server goes away, exits with status 2 at once",
+    section: "12 Exit statuses",
+    hint: "when the server closes the connection, end the input loop too and exit with status 2",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      conn.end();
+      expectStatus(client, 2, "the client exits with status 2", await client.expectExit("the client exits once the server closed the connection"));
+    },
+  }),
+  check({
+    id: "client-robustness/ctrl-d",
+    group: "client-robustness",
+    name: "on Ctrl-D on an empty line, leaves as on quit",
+    section: "11 The client",
+    hint: "treat end of input (Ctrl-D, EOFError in Python) on an empty line like quit",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      const mark = conn.mark();
+      client.press("Ctrl-D");
+      await client.expectLines([CLOSED], "the client says goodbye");
+      await conn.expectEnd(mark, "the client closes its connection");
+      expectStatus(client, 0, "the client exits with status 0", await client.expectExit("the client exits"));
+    },
+  }),
+  check({
+    id: "client-robustness/ctrl-c",
+    group: "client-robustness",
+    name: "on Ctrl-C, keeps the input line as typed and leaves as on quit",
+    section: "11 The client",
+    hint: "catch Ctrl-C (KeyboardInterrupt in Python): keep the input line on screen, then leave as on quit",
+    async run(ctx) {
+      const { client, conn, prompt } = await joinClient(ctx);
+      client.type("half a line");
+      await client.expectInputLine(prompt + "half a line", "", "the input line shows what was typed");
+      const mark = conn.mark();
+      client.press("Ctrl-C");
+      await client.expectLines([prompt + "half a line", CLOSED], "the client shows its input line as typed, then the goodbye");
+      await conn.expectEnd(mark, "the client closes its connection");
+      if (conn.linesSince(mark).lines.length > 0) throw new CheckFailure("the half-typed line is not sent", "nothing", conn.arrivedSince(mark));
+      expectStatus(client, 0, "the client exits with status 0", await client.expectExit("the client exits"));
+    },
+  }),
+  check({
+    id: "client-robustness/escapes",
+    group: "client-robustness",
+    name: "does not obey escape sequences it receives: no colour, clearing, title or bell",
+    section: "11 The client",
+    hint: "neutralise control characters before printing: show ESC as ^[ (caret notation), never write it to the terminal",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      await conn.send("Tiger(4242): before the escapes\n");
+      await client.expectLines(["Tiger(4242): before the escapes"], "the client shows the first line");
+      await conn.send("Nc(4244): \x1b[31mred\x1b[0m \x1b[1;4mbold\x1b[0m\x1b[2J\x1b[3J\x1b[H\x1b]0;pwned\x07\x07\x1b[A\x1b[2K\nTiger(4242): after the escapes\n");
+      await client.expectLines(["Tiger(4242): after the escapes"], "the client shows the line after the escapes");
+      const styling = client.term.styling();
+      if (styling.length > 0) throw new CheckFailure("the screen shows plain text only", "no colour, attribute, title or bell", styling.join("; "));
+      await client.expectLines(["Tiger(4242): before the escapes"], "the line before the escapes is still on the screen: nothing was cleared or erased");
+      await client.expectLines([/^Nc\(4244\): .*red.*bold/], "the text around the escapes shows", { expected: "Nc(4244): ... red ... bold ..." });
+    },
+  }),
+  check({
+    id: "client-robustness/cannot-connect",
+    group: "client-robustness",
+    name: "when no server listens, says so in one line and exits with status 1",
+    section: "11 The client",
+    needs: [],
+    hint: 'catch the connection error: print "cannot connect to localhost:PORT: connection refused" (no traceback) and exit 1',
+    async run(ctx) {
+      const port = await freePort();
+      const client = new TerminalProgram(ctx, "client", [...ctx.programs.client, "--port", String(port)]);
+      const exit = await client.expectExit("the client exits when nothing listens on its port", 5_000);
+      await client.expectLines([new RegExp(`^cannot connect to localhost:${port}\\b`)], "the client says it cannot connect", { expected: `cannot connect to localhost:${port}: connection refused` });
+      expectStatus(client, 1, "the client exits with status 1", exit);
+    },
+  }),
+];

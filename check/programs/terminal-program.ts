@@ -1,0 +1,106 @@
+/** A program of the implementation (or the reference) running in its own terminal, and waits on its screen. */
+import { join } from "node:path";
+import { findBlocks, type LineMatcher } from "../../e2e/display.js";
+import { describeExit } from "../../e2e/expectations.js";
+import { KEYS, type Key } from "../../e2e/keys.js";
+import { PtyTerminal, type ExitStatus } from "../../e2e/terminal.js";
+import { normaliseRows, PortNames } from "../../e2e/transcript.js";
+import { waitUntil, WaitTimeout } from "../../e2e/wait.js";
+import { ARRIVAL_MS, CheckFailure, type CheckContext, type Owned } from "../check.js";
+import { seconds } from "./inbox.js";
+import { quoteText } from "./quote.js";
+
+/** How long a killed program may take to be gone. */
+const CLEANUP_MS = 3_000;
+/** Rows of a screen shown in a failure; the recording has the rest. */
+const SHOWN_ROWS = 30;
+
+const trimEnd = (line: string): string => line.trimEnd();
+
+export class TerminalProgram implements Owned {
+  readonly term: PtyTerminal;
+
+  constructor(
+    private readonly ctx: CheckContext,
+    readonly name: string,
+    command: readonly string[],
+  ) {
+    ctx.log(`${name}: starts ${command.map((word) => (/^[\w./:=@-]+$/.test(word) ? word : JSON.stringify(word))).join(" ")}`);
+    this.term = new PtyTerminal({ name, command: ctx.wrap(command), cwd: ctx.cwd, env: ctx.env });
+    ctx.own(this);
+  }
+
+  /** Types into the terminal, in one write (a line and its Enter: "hello\r"). */
+  type(text: string): void {
+    this.ctx.log(`${this.name}: typed ${quoteText(text)}`);
+    this.term.write(text);
+  }
+
+  press(key: Key): void {
+    this.ctx.log(`${this.name}: pressed ${key}`);
+    this.term.write(KEYS[key]);
+  }
+
+  /** The row the cursor is on: lines that appear later start there or below. */
+  mark(): number {
+    return this.term.cursorRow();
+  }
+
+  /** Waits until the block of consecutive lines shows at or below the marked row. */
+  async expectLines(block: readonly LineMatcher[], what: string, options: { since?: number; within?: number; expected?: string } = {}): Promise<void> {
+    const since = options.since ?? 0;
+    const found = (): boolean => findBlocks(this.term.textRows(), block, trimEnd).some((row) => row >= since);
+    const expected = options.expected ?? block.map((line) => (typeof line === "string" ? line : String(line))).join("\n");
+    await this.waitOrFail(found, what, expected, options.within);
+  }
+
+  /** Waits until the input line reads `before`▮`after` (▮ the cursor). */
+  async expectInputLine(before: string, after: string, what: string, within = ARRIVAL_MS): Promise<void> {
+    const found = (): boolean => this.term.cursorLines().some((line) => line.before === before && line.after === after);
+    await this.waitOrFail(found, what, `the input line ${quoteText(before + "▮" + after)} (▮: the cursor)`, within, () => {
+      const line = this.term.cursorLine();
+      return `the input line ${quoteText(line.before + "▮" + line.after)}; the screen:\n${this.screen()}`;
+    });
+  }
+
+  /** Waits for the program to exit (all its output read) and returns how it ended. */
+  async expectExit(what: string, within = ARRIVAL_MS): Promise<ExitStatus> {
+    await this.waitOrFail(() => this.term.finished(), what, "the program to exit", within, () => `it was still running; the screen:\n${this.screen()}`);
+    return this.term.exit!;
+  }
+
+  /** Fails at once if the program exited. */
+  mustRun(what: string): void {
+    if (this.term.finished()) throw new CheckFailure(what, "the program running", `it exited (${describeExit(this.term)}); the screen:\n${this.screen()}`);
+  }
+
+  /** The screen as text, scrollback included (its last rows), trailing blanks gone. */
+  screen(): string {
+    const rows = normaliseRows(this.term.rows(), new PortNames());
+    const shown = rows.slice(-SHOWN_ROWS).map((row) => `  | ${row}`);
+    if (rows.length > SHOWN_ROWS) shown.unshift(`  | ... (${rows.length - SHOWN_ROWS} rows above)`);
+    return shown.length > 0 ? shown.join("\n") : "  (the screen is empty)";
+  }
+
+  async dispose(): Promise<boolean> {
+    this.ctx.log(`${this.name}: ${describeExit(this.term)}; its screen:\n${this.screen()}`);
+    const gone = await this.term.destroy(Date.now() + CLEANUP_MS);
+    try {
+      this.term.recording.writeTo(join(this.ctx.dir, `${this.name}.cast`));
+    } catch {
+      // A recording is a courtesy: a full disk fails no check.
+    }
+    return gone;
+  }
+
+  private async waitOrFail(found: () => boolean, what: string, expected: string, within = ARRIVAL_MS, actual?: () => string): Promise<void> {
+    const started = Date.now();
+    try {
+      await waitUntil(() => this.term.settled() && found(), () => what, [this.term], started + within);
+    } catch (error) {
+      if (!(error instanceof WaitTimeout)) throw error;
+      const exited = this.term.exit ? ` (it exited: ${describeExit(this.term)})` : "";
+      throw new CheckFailure(what, expected, `${actual ? actual() : `not within ${seconds(within)}${exited}; the screen:\n${this.screen()}`}`);
+    }
+  }
+}
