@@ -69,10 +69,13 @@ export const clientChecks: Check[] = [
     hint: "on Enter with an empty (or all-space) answer, send nothing and show the nickname prompt again",
     async run(ctx) {
       const { client, conn } = await startClient(ctx);
-      await client.expectInputLine(NICKNAME_PROMPT, "", "the client shows the nickname prompt");
+      // Whatever the prompt says (client/nickname-prompt judges that), it must come back.
+      await client.expectScreen(() => client.term.cursorLine().before.trim() !== "", "the client shows its nickname prompt", `the input line ${quoteText(NICKNAME_PROMPT + "▮")}`);
+      const prompt = client.term.cursorLine().before;
       client.type("\r");
       client.type("   \r");
-      await client.expectInputLine(NICKNAME_PROMPT, "", "after two blank answers, the nickname prompt is shown again, empty");
+      await client.expectLines([prompt.trimEnd(), prompt.trimEnd(), prompt.trimEnd()], "the prompt is asked three times: once, then after each blank answer");
+      await client.expectInputLine(prompt, "", "after two blank answers, the nickname prompt is shown again, empty");
       client.type("Lion\r");
       const line = await conn.nextLine(0, "the server receives the nickname line");
       if (line !== "Lion") throw new CheckFailure("the first line sent is the first non-blank nickname", quoteText("Lion\n"), conn.arrivedSince(0));

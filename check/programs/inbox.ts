@@ -6,6 +6,7 @@ import { connect, type Socket } from "node:net";
 import { ChangeNotifier, waitUntil, WaitTimeout, type Watchable } from "../../e2e/wait.js";
 import { ARRIVAL_MS, CheckFailure, type Owned } from "../check.js";
 import { quoteBytes, quoteText, shorten } from "./quote.js";
+import { readByPeer } from "./socket-queues.js";
 
 export class Inbox implements Watchable, Owned {
   private readonly chunks: Buffer[] = [];
@@ -92,12 +93,24 @@ export class Inbox implements Watchable, Owned {
     });
   }
 
-  /** Sends each piece in its own write, one event-loop turn apart, so they leave as separate segments. */
+  /**
+   * Sends each piece in its own write, each once the program at the other end has read
+   * the one before (the kernel's queues say so), so that it reads them apart.
+   */
   async sendPieces(pieces: readonly (string | Buffer)[]): Promise<void> {
     for (const piece of pieces) {
       await this.send(piece);
-      await new Promise((resolve) => setImmediate(resolve));
+      await this.readByPeer();
     }
+  }
+
+  /** Waits until what was sent has been read by the program at the other end; gives up quietly after a while (a program that does not read fails on what it shows). */
+  async readByPeer(): Promise<void> {
+    const local = this.socket.localPort ?? 0;
+    const remote = this.socket.remotePort ?? 0;
+    await waitUntil(() => readByPeer(local, remote), () => "the piece to be read", [], Date.now() + ARRIVAL_MS).catch(() => {
+      this.log(`${this.name}: the other end had not read what was sent after ${seconds(ARRIVAL_MS)}; going on`);
+    });
   }
 
   /** Sends FIN and keeps reading (a half-close). */
@@ -170,7 +183,7 @@ export class Inbox implements Watchable, Owned {
       await waitUntil(
         () => {
           if (found()) return true;
-          if (this.ended) throw new CheckFailure(what, quoteText(expected), `${this.describeArrival(since)}, then the connection was closed`);
+          if (this.ended) throw new CheckFailure(what, shorten(quoteText(expected)), `${this.describeArrival(since)}, then the connection was closed`);
           return false;
         },
         () => what,
@@ -179,7 +192,7 @@ export class Inbox implements Watchable, Owned {
       );
     } catch (error) {
       if (!(error instanceof WaitTimeout)) throw error;
-      throw new CheckFailure(what, quoteText(expected), `${this.describeArrival(since)} within ${seconds(within)}`);
+      throw new CheckFailure(what, shorten(quoteText(expected)), `${this.describeArrival(since)} within ${seconds(within)}`);
     }
   }
 

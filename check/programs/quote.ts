@@ -32,21 +32,42 @@ function escapeChar(char: string): string {
   return char;
 }
 
-/** `"Lion(51675): hi\n"`: UTF-8 text in double quotes, `\n` `\r` `\t` `\"` `\\` and `\xNN` for controls and bytes that are not UTF-8. */
+/** Runs of one character at least this long are written as `N × "c"`. */
+const RUN = 16;
+
+/**
+ * `"Lion(51675): hi\n"`: UTF-8 text in double quotes, `\n` `\r` `\t` `\"` `\\` and `\xNN` for
+ * controls and bytes that are not UTF-8; a long run of one character as `"fits " + 4091 × "x" + "\n"`.
+ */
 export function quoteBytes(bytes: Uint8Array): string {
-  let out = "";
+  const units: string[] = [];
   let i = 0;
   while (i < bytes.length) {
     const length = utf8Length(bytes, i);
     if (length === 0) {
-      out += `\\x${bytes[i]!.toString(16).padStart(2, "0")}`;
+      units.push(`\\x${bytes[i]!.toString(16).padStart(2, "0")}`);
       i++;
       continue;
     }
-    out += escapeChar(Buffer.from(bytes.subarray(i, i + length)).toString("utf8"));
+    units.push(escapeChar(Buffer.from(bytes.subarray(i, i + length)).toString("utf8")));
     i += length;
   }
-  return `"${out}"`;
+  const parts: string[] = [];
+  let text = "";
+  for (let k = 0; k < units.length; ) {
+    let end = k + 1;
+    while (end < units.length && units[end] === units[k]) end++;
+    if (end - k >= RUN) {
+      if (text !== "") parts.push(`"${text}"`);
+      text = "";
+      parts.push(`${end - k} × "${units[k]}"`);
+    } else {
+      text += units.slice(k, end).join("");
+    }
+    k = end;
+  }
+  if (text !== "" || parts.length === 0) parts.push(`"${text}"`);
+  return parts.join(" + ");
 }
 
 export function quoteText(text: string): string {
@@ -54,7 +75,7 @@ export function quoteText(text: string): string {
 }
 
 /** A long quote cut in the middle, so a failure stays readable; the log has it whole. */
-export function shorten(quoted: string, max = 600): string {
+export function shorten(quoted: string, max = 400): string {
   if (quoted.length <= max) return quoted;
   const keep = Math.floor((max - 40) / 2);
   return `${quoted.slice(0, keep)}" ... (${quoted.length - 2 * keep} characters left out) ... "${quoted.slice(-keep)}`;

@@ -63,6 +63,11 @@ export class TerminalProgram implements Owned {
     });
   }
 
+  /** Waits until the screen satisfies a condition; fails with the screen. */
+  async expectScreen(found: () => boolean, what: string, expected: string, within = ARRIVAL_MS): Promise<void> {
+    await this.waitOrFail(found, what, expected, within);
+  }
+
   /** Waits for the program to exit (all its output read) and returns how it ended. */
   async expectExit(what: string, within = ARRIVAL_MS): Promise<ExitStatus> {
     await this.waitOrFail(() => this.term.finished(), what, "the program to exit", within, () => `it was still running; the screen:\n${this.screen()}`);
