@@ -32,6 +32,8 @@ export interface CheckSettings {
   only: string[];
   wrap: (command: readonly string[]) => string[];
   onResult?(result: CheckResult): void;
+  /** The checks to choose from (default: every check of the catalog). */
+  catalog?: readonly Check[];
 }
 
 /** The reference programs, built in dist/: the partner for a side not under test. */
@@ -69,7 +71,7 @@ export async function checkImplementation(impl: Implementation, settings: CheckS
   const env = { [RUN_MARK]: runId };
   if (impl.server !== undefined) await serverPrintsItsPort(programs.server, impl.cwd, env, settings.wrap);
   mkdirSync(settings.outDir, { recursive: true });
-  const checks = selectChecks(allChecks(settings.root), settings.only);
+  const checks = selectChecks(settings.catalog ?? allChecks(settings.root), settings.only);
   const results = await runChecks(checks, {
     programs,
     underTest: { server: impl.server !== undefined, client: impl.client !== undefined },

@@ -57,6 +57,7 @@ export class PtyTerminal implements Display {
   private received = 0;
   private lastOutput = performance.now();
   private exitStatus: ExitStatus | null = null;
+  private destroying = false;
   /** What the program did to the terminal besides text: titles set, bells rung. */
   private readonly effects: string[] = [];
 
@@ -78,9 +79,7 @@ export class PtyTerminal implements Display {
     this.pid = this.pty.pid;
     // A terminal answers queries (cursor position, device attributes): prompt_toolkit,
     // curses and others wait for the answer, so it goes back to the program as input.
-    this.xterm.onData((reply) => {
-      if (this.exitStatus === null) this.pty.write(reply);
-    });
+    this.xterm.onData((reply) => this.send(reply));
     this.pty.onData((data) => {
       this.received++;
       this.lastOutput = performance.now();
@@ -128,7 +127,12 @@ export class PtyTerminal implements Display {
   /** Types into the terminal: one write, which the program may read in one piece. */
   write(data: string): void {
     this.recording.input(data);
-    this.pty.write(data);
+    this.send(data);
+  }
+
+  /** Writes to the program, unless it is gone (the pty's descriptor would be closed). */
+  private send(data: string): void {
+    if (this.exitStatus === null && !this.destroying) this.pty.write(data);
   }
 
   /** Sends a signal to the program's whole process group (it leads its own session). */
@@ -153,6 +157,7 @@ export class PtyTerminal implements Display {
 
   /** Kills the program's group and waits, up to the deadline, for it to be gone; false if it survived. */
   async destroy(deadline: number): Promise<boolean> {
+    this.destroying = true;
     this.signal("SIGKILL");
     try {
       await waitUntil(() => this.exitStatus !== null, () => `${this.name} to exit`, [this], deadline);

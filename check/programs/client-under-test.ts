@@ -1,4 +1,5 @@
 /** The client being checked, started against a scripted server, and brought to the chat when a check needs it. */
+import { describeExit } from "../../e2e/expectations.js";
 import { ARRIVAL_MS, type CheckContext } from "../check.js";
 import type { Inbox } from "./inbox.js";
 import { ScriptedServer } from "./scripted-server.js";
@@ -24,7 +25,9 @@ export interface JoinedClient extends StartedClient {
 export async function startClient(ctx: CheckContext): Promise<StartedClient> {
   const server = await ScriptedServer.start(ctx);
   const client = new TerminalProgram(ctx, "client", [...ctx.programs.client, "--port", String(server.port)]);
-  const conn = await server.connection(`the client, started with --port ${server.port}, connects to localhost:${server.port}`, CLIENT_STARTUP_MS);
+  const conn = await server.connection(`the client, started with --port ${server.port}, connects to localhost:${server.port}`, CLIENT_STARTUP_MS, () =>
+    client.term.finished() ? `none: the client exited (${describeExit(client.term)}); the screen:\n${client.screen()}` : undefined,
+  );
   return { server, client, conn };
 }
 
@@ -40,5 +43,7 @@ export async function joinClient(ctx: CheckContext, nick = "Lion"): Promise<Join
   await conn.nextLine(mark, "the client sends the nickname typed at its prompt, as a line", CLIENT_STARTUP_MS);
   await conn.send(WELCOME);
   await client.expectLines([/You have joined the chatroom now\./], "the client shows the welcome it received", { within: ARRIVAL_MS });
+  // Its chat prompt, whatever it says (client/chat-prompt judges that), once it shows.
+  await client.expectScreen(() => client.term.cursorLine().before.trim() !== "", "", "").catch(() => ctx.log("the client shows no prompt after the welcome"));
   return { ...started, prompt: client.term.cursorLine().before };
 }

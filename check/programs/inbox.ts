@@ -23,6 +23,8 @@ export class Inbox implements Watchable, Owned {
     private readonly log: (line: string) => void,
   ) {
     socket.setNoDelay(true);
+    this.localPort = socket.localPort ?? 0;
+    this.remotePort = socket.remotePort ?? 0;
     socket.on("data", (chunk: Buffer) => {
       this.chunks.push(chunk);
       this.size += chunk.length;
@@ -56,10 +58,10 @@ export class Inbox implements Watchable, Owned {
     });
   }
 
-  /** This side's port: the PORT the server must show in lines about this connection. */
-  get localPort(): number {
-    return this.socket.localPort ?? 0;
-  }
+  /** This side's port: the PORT the server must show in lines about this connection (kept after the close). */
+  readonly localPort: number;
+  /** The other side's port. */
+  readonly remotePort: number;
 
   onChange(listener: () => void): () => void {
     return this.changes.onChange(listener);
@@ -106,9 +108,7 @@ export class Inbox implements Watchable, Owned {
 
   /** Waits until what was sent has been read by the program at the other end; gives up quietly after a while (a program that does not read fails on what it shows). */
   async readByPeer(): Promise<void> {
-    const local = this.socket.localPort ?? 0;
-    const remote = this.socket.remotePort ?? 0;
-    await waitUntil(() => readByPeer(local, remote), () => "the piece to be read", [], Date.now() + ARRIVAL_MS).catch(() => {
+    await waitUntil(() => readByPeer(this.localPort, this.remotePort), () => "the piece to be read", [], Date.now() + ARRIVAL_MS).catch(() => {
       this.log(`${this.name}: the other end had not read what was sent after ${seconds(ARRIVAL_MS)}; going on`);
     });
   }

@@ -34,10 +34,20 @@ export class ScriptedServer implements Owned {
     this.ctx.log(`scripted server: accepted a connection from port ${socket.remotePort}`);
   }
 
-  /** The first connection, once the client has made it. */
-  async connection(what: string, within: number): Promise<Inbox> {
+  /** The first connection, once the client has made it; fails at once when `gone()` says the client gave up. */
+  async connection(what: string, within: number, gone: () => string | undefined = () => undefined): Promise<Inbox> {
     try {
-      await waitUntil(() => this.accepted.length > 0, () => what, [], Date.now() + within);
+      await waitUntil(
+        () => {
+          if (this.accepted.length > 0) return true;
+          const why = gone();
+          if (why !== undefined) throw new CheckFailure(what, `a connection to localhost:${this.port}`, why);
+          return false;
+        },
+        () => what,
+        [],
+        Date.now() + within,
+      );
     } catch (error) {
       if (!(error instanceof WaitTimeout)) throw error;
       throw new CheckFailure(what, `a connection to localhost:${this.port}`, `none within ${seconds(within)}`);

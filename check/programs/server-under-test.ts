@@ -44,34 +44,47 @@ export class ServerUnderTest {
     return new ServerUnderTest(ctx, program, Number(portLine()![1]));
   }
 
-  /** Opens a connection, as a client would, without sending anything. */
+  /**
+   * Opens a connection, as a client would, without sending anything. A refused connection
+   * is tried again for a moment: a server may print its port line just before it listens.
+   */
   async connect(name: string): Promise<Inbox> {
-    let inbox: Inbox;
-    try {
-      inbox = await Inbox.open(name, this.port, (line) => this.ctx.log(line));
-    } catch (error) {
-      throw new CheckFailure(`${name} connects to the server on port ${this.port}`, "the connection accepted", (error as Error).message);
+    const deadline = Date.now() + ARRIVAL_MS;
+    for (;;) {
+      try {
+        const inbox = await Inbox.open(name, this.port, (line) => this.ctx.log(line));
+        this.ctx.own(inbox);
+        return inbox;
+      } catch (error) {
+        const refused = (error as NodeJS.ErrnoException).code === "ECONNREFUSED";
+        if (!refused || Date.now() >= deadline || this.program.term.finished()) {
+          throw new CheckFailure(`${name} connects to the server on port ${this.port}`, "the connection accepted", (error as Error).message);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
     }
-    this.ctx.own(inbox);
-    return inbox;
   }
 
   /**
    * Connects and sends the nickname line; resolves once the server answered with a line
-   * (the welcome, whatever it says: the check "server/welcome" judges its text).
+   * (the welcome, whatever it says: the check "server/welcome" judges its text) and each
+   * member given has received a line since (its join notice, whatever it says), or a
+   * while has passed: so what they receive later is not mistaken for the notice.
    */
-  async join(name: string, nickLine = name + "\n"): Promise<Inbox> {
+  async join(name: string, nickLine = name + "\n", members: readonly Inbox[] = []): Promise<Inbox> {
     const inbox = await this.connect(name);
     const mark = inbox.mark();
+    const marks = members.map((m) => m.mark());
     await inbox.send(nickLine);
     await inbox.nextLine(mark, `the server answers ${name}'s nickname with a line`);
+    await Promise.all(members.map((m, i) => m.nextLine(marks[i]!, "").catch(() => this.ctx.log(`${m.name} received no line when ${name} joined`))));
     return inbox;
   }
 
-  /** Joins several members, one after the other, each answered before the next connects. */
+  /** Joins several members, one after the other, each answered, and the others told, before the next connects. */
   async joinAll(...names: string[]): Promise<Inbox[]> {
     const members: Inbox[] = [];
-    for (const name of names) members.push(await this.join(name));
+    for (const name of names) members.push(await this.join(name, name + "\n", members));
     return members;
   }
 
