@@ -4,12 +4,12 @@ SHELL := bash
 
 INSTALLED := node_modules/.installed
 BUILT := dist/.built
-SOURCES := $(shell find src -name '*.ts')
+SOURCES := $(shell find src e2e check -name '*.ts' -not -name '*.test.ts' -not -path 'check/tests/*')
 BIN := node_modules/.bin
 # Passed through from the command line or the environment: make run-server PORT=9000
 ADDRESS_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
-.PHONY: help install build run-server run-client test e2e record bench typecheck clean
+.PHONY: help install system-deps build run-server run-client test e2e record check bench typecheck clean
 
 help:
 	@echo "make run-server [PORT=8080] [HOST=localhost]   start the chat server"
@@ -17,6 +17,7 @@ help:
 	@echo "make test      every test: unit, integration, client, end-to-end"
 	@echo "make e2e       replay every scenario in real terminals (UPDATE=1 records fixtures)"
 	@echo "make record    record fixtures for new or changed scenarios (same as make e2e UPDATE=1)"
+	@echo "make check SERVER='python3 server.py' [CLIENT='python3 client.py']   check your own chat against PROTOCOL.md (CHECKING.md)"
 	@echo "make bench     benchmarks against ncat --chat"
 
 # npm ci only when node_modules is missing or older than the lock file.
@@ -27,9 +28,10 @@ $(INSTALLED): package.json package-lock.json
 
 install: $(INSTALLED)
 
-$(BUILT): $(INSTALLED) $(SOURCES) tsconfig.json tsconfig.build.json
+$(BUILT): $(INSTALLED) $(SOURCES) tsconfig.json tsconfig.build.json tsconfig.check.json
 	@rm -rf dist
-	@$(BIN)/tsc -p tsconfig.build.json && chmod +x dist/server/main.js dist/client/main.js
+	@$(BIN)/tsc -p tsconfig.build.json & $(BIN)/tsc -p tsconfig.check.json & wait %1 && wait %2
+	@chmod +x dist/server/main.js dist/client/main.js dist/check/main.js
 	@touch $@
 
 build: $(BUILT)
@@ -43,8 +45,12 @@ run-client: $(BUILT)
 typecheck: $(INSTALLED)
 	@$(BIN)/tsc -p tsconfig.json
 
+# Debian packages the tests run for real (the checker's Python implementations, its sandbox).
+system-deps:
+	@bash scripts/system-deps.sh
+
 # Ends with one line "N passed, N failed" over everything that ran.
-test: $(BUILT)
+test: $(BUILT) system-deps
 	@node scripts/run-tests.mjs
 
 e2e: $(BUILT)
@@ -52,6 +58,10 @@ e2e: $(BUILT)
 
 record: $(BUILT)
 	@UPDATE=1 node scripts/run-tests.mjs --project e2e
+
+# Checks another implementation: make check SERVER="python3 server.py" CLIENT="python3 client.py" [CHECK_ARGS="--json out.json"]
+check: $(BUILT)
+	@node dist/check/main.js $(if $(SERVER),--server "$(SERVER)") $(if $(CLIENT),--client "$(CLIENT)") $(CHECK_ARGS)
 
 # Installs ncat when missing (Debian package), then runs every workload against both servers.
 bench: $(BUILT)

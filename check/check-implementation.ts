@@ -155,7 +155,14 @@ async function serverPrintsItsPort(server: readonly string[], cwd: string, env: 
     // Timed out: said below.
   }
   const ok = hasPortLine();
-  const printed = term.rows().map((row) => row.trimEnd()).filter((row) => row !== "").join(" | ");
+  // Rows the terminal wrapped are joined back; lines are separated by " | ".
+  const printed = term
+    .textRows()
+    .map((row) => row.text.trimEnd() + (row.next === "continues" ? "" : "\n"))
+    .join("")
+    .split("\n")
+    .filter((line) => line !== "")
+    .join(" | ");
   const how = term.exit ? `it exited (${term.exit.signal ? `signal ${term.exit.signal}` : `status ${term.exit.exitCode}`})` : `not within ${STARTUP_MS / 1000} s`;
   await term.destroy(Date.now() + 3_000);
   if (!ok) {

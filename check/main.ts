@@ -8,8 +8,9 @@ import { checkImplementation, packageVersion, writeReports } from "./check-imple
 import { parseOptions, USAGE, UsageError, type Options } from "./options.js";
 import { exitStatusOf } from "./report/run-report.js";
 import { PLAIN, styleFor, textReport } from "./report/text.js";
+import { spawn } from "node:child_process";
 import { runBatch } from "./batch.js";
-import { sandboxWrapper } from "./sandbox.js";
+import { inNetworkSandbox, insideSandbox, programSandbox } from "./sandbox.js";
 
 /** A new folder per run, so two runs never write into each other's. */
 export function defaultOutDir(cwd: string, now = new Date()): string {
@@ -43,9 +44,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const cwd = process.cwd();
   const outDir = resolve(options.out ?? defaultOutDir(cwd));
-  const wrap = options.sandbox ? sandboxWrapper() : (command: readonly string[]) => [...command];
+  if (options.batch !== undefined) return runBatch(options, { root, outDir, cwd });
+  // --sandbox: the checker itself first goes into a network namespace of its own.
+  if (options.sandbox && !insideSandbox()) return runAgain(inNetworkSandbox([process.execPath, ...process.execArgv, process.argv[1]!, ...argv, "--out", outDir]));
+  const wrap = options.sandbox ? programSandbox([cwd]) : (command: readonly string[]) => [...command];
   const version = packageVersion(root);
-  if (options.batch !== undefined) return runBatch(options, { root, version, outDir, wrap, cwd });
   const report = await checkImplementation(
     { server: options.server, client: options.client, cwd },
     { root, version, outDir, jobs: options.jobs, timeLimitMs: options.timeLimitMs, only: options.only, wrap },
@@ -55,6 +58,14 @@ async function main(argv: string[]): Promise<number> {
   writeReports(report, textReport(report, PLAIN), options);
   process.stdout.write(options.quiet ? text.split("\n").slice(-3).join("\n") : text);
   return exitStatusOf(report);
+}
+
+/** Runs a command with this process's standard streams; resolves with its exit status. */
+function runAgain(command: readonly string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command[0]!, command.slice(1), { stdio: "inherit" });
+    child.on("close", (status, signal) => resolve(status ?? (signal ? 2 : 0)));
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -158,9 +158,27 @@ export class PtyTerminal implements Display {
   /** Kills the program's group and waits, up to the deadline, for it to be gone; false if it survived. */
   async destroy(deadline: number): Promise<boolean> {
     this.destroying = true;
-    this.signal("SIGKILL");
+    // The whole group, even when its leader has exited: what it started may still run.
+    const kill = (): void => {
+      try {
+        process.kill(-this.pid, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    };
+    kill();
     try {
-      await waitUntil(() => this.exitStatus !== null, () => `${this.name} to exit`, [this], deadline);
+      await waitUntil(
+        () => {
+          if (this.exitStatus === null) return false;
+          if (!this.groupAlive()) return true;
+          kill(); // A process that joined the group meanwhile, or one still being torn down.
+          return false;
+        },
+        () => `${this.name} to exit`,
+        [this],
+        deadline,
+      );
     } catch {
       // Reported below as a survivor.
     }

@@ -6,7 +6,7 @@ import { connect, type Socket } from "node:net";
 import { ChangeNotifier, waitUntil, WaitTimeout, type Watchable } from "../../e2e/wait.js";
 import { ARRIVAL_MS, CheckFailure, type Owned } from "../check.js";
 import { quoteBytes, quoteText, shorten } from "./quote.js";
-import { readByPeer } from "./socket-queues.js";
+import { readByPeer } from "./tcp-table.js";
 
 export class Inbox implements Watchable, Owned {
   private readonly chunks: Buffer[] = [];

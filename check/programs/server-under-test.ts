@@ -3,6 +3,7 @@ import { describeExit } from "../../e2e/expectations.js";
 import { waitUntil, WaitTimeout } from "../../e2e/wait.js";
 import { ARRIVAL_MS, CheckFailure, type CheckContext } from "../check.js";
 import { Inbox } from "./inbox.js";
+import { isListening } from "./tcp-table.js";
 import { TerminalProgram } from "./terminal-program.js";
 
 /** The line a server prints once it listens (PROTOCOL.md section 1); group 1 is the port. */
@@ -45,24 +46,19 @@ export class ServerUnderTest {
   }
 
   /**
-   * Opens a connection, as a client would, without sending anything. A refused connection
-   * is tried again for a moment: a server may print its port line just before it listens.
+   * Opens a connection, as a client would, without sending anything; first waits a moment
+   * for the port to listen: a server may print its port line just before it listens.
    */
   async connect(name: string): Promise<Inbox> {
-    const deadline = Date.now() + ARRIVAL_MS;
-    for (;;) {
-      try {
-        const inbox = await Inbox.open(name, this.port, (line) => this.ctx.log(line));
-        this.ctx.own(inbox);
-        return inbox;
-      } catch (error) {
-        const refused = (error as NodeJS.ErrnoException).code === "ECONNREFUSED";
-        if (!refused || Date.now() >= deadline || this.program.term.finished()) {
-          throw new CheckFailure(`${name} connects to the server on port ${this.port}`, "the connection accepted", (error as Error).message);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+    await waitUntil(() => isListening(this.port) || this.program.term.finished(), () => "the port to listen", [this.program.term], Date.now() + ARRIVAL_MS).catch(() => {});
+    let inbox: Inbox;
+    try {
+      inbox = await Inbox.open(name, this.port, (line) => this.ctx.log(line));
+    } catch (error) {
+      throw new CheckFailure(`${name} connects to the server on port ${this.port}`, "the connection accepted", (error as Error).message);
     }
+    this.ctx.own(inbox);
+    return inbox;
   }
 
   /**
