@@ -9,7 +9,7 @@ BIN := node_modules/.bin
 # Passed through from the command line or the environment: make run-server PORT=9000
 ADDRESS_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
-.PHONY: help install system-deps build run-server run-client test e2e record check bench typecheck clean
+.PHONY: help install system-deps build run-server run-client test e2e record check bench bench-check typecheck clean
 
 help:
 	@echo "make run-server [PORT=8080] [HOST=localhost]   start the chat server"
@@ -18,7 +18,7 @@ help:
 	@echo "make e2e       replay every scenario in real terminals (UPDATE=1 records fixtures)"
 	@echo "make record    record fixtures for new or changed scenarios (same as make e2e UPDATE=1)"
 	@echo "make check SERVER='python3 server.py' [CLIENT='python3 client.py']   check your own chat against PROTOCOL.md (CHECKING.md)"
-	@echo "make bench     benchmarks against ncat --chat"
+	@echo "make bench     benchmarks against ncat --chat; make bench-check times the checker"
 
 # npm ci only when node_modules is missing or older than the lock file.
 $(INSTALLED): package.json package-lock.json
@@ -66,6 +66,10 @@ check: $(BUILT)
 # Installs ncat when missing (Debian package), then runs every workload against both servers.
 bench: $(BUILT)
 	@$(BIN)/tsx bench/main.ts $(BENCH_ARGS)
+
+# How long dummy-chat-check takes on one implementation (CHECKING.md, Speed).
+bench-check: $(BUILT)
+	@$(BIN)/tsx bench/check-speed.ts $(BENCH_ARGS)
 
 clean:
 	rm -rf dist artifacts .test-results

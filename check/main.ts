@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { packageRoot } from "../e2e/package-root.js";
 import { allChecks } from "./catalog.js";
 import { GROUPS, SetupError } from "./check.js";
+import { checksMarkdown } from "./report/checks-markdown.js";
 import { checkImplementation, packageVersion, writeReports } from "./check-implementation.js";
 import { parseOptions, USAGE, UsageError, type Options } from "./options.js";
 import { exitStatusOf } from "./report/run-report.js";
@@ -18,10 +19,10 @@ export function defaultOutDir(cwd: string, now = new Date()): string {
   return join(cwd, "artifacts", `check-${stamp}-${process.pid}`);
 }
 
-function listChecks(root: string): string {
-  return allChecks(root)
-    .map((c) => `${c.id.padEnd(44)} ${GROUPS[c.group].split(":")[0]!.padEnd(9)} ${c.section.padEnd(26)} ${c.name}`)
-    .join("\n");
+function listChecks(root: string, markdown: boolean): string {
+  const checks = allChecks(root);
+  if (!markdown) return checks.map((c) => `${c.id.padEnd(44)} ${GROUPS[c.group].split(":")[0]!.padEnd(9)} ${c.section.padEnd(26)} ${c.name}`).join("\n");
+  return checksMarkdown(checks);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -39,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const root = packageRoot();
   if (options.list) {
-    process.stdout.write(listChecks(root) + "\n");
+    process.stdout.write(listChecks(root, options.markdown) + "\n");
     return 0;
   }
   const cwd = process.cwd();

@@ -25,7 +25,8 @@ are not applicable.
   --batch GLOB          check every folder GLOB matches (quote it); {dir} in the commands
                         stands for each folder; writes results.csv and a report per folder
   --submission-time-limit S   seconds for all checks of one submission (default 300)
-  --list                list every check (id, group, PROTOCOL.md section) and exit
+  --list                list every check (id, group, PROTOCOL.md section) and exit;
+                        with --markdown, as the tables of CHECKING.md
   --quiet               print only the last lines (the count and where the logs are)
   -h, --help            this text
 
@@ -45,6 +46,7 @@ export interface Options {
   batch?: string;
   submissionTimeLimitMs: number;
   list: boolean;
+  markdown: boolean;
   quiet: boolean;
   help: boolean;
 }
@@ -80,6 +82,7 @@ export function parseOptions(argv: readonly string[]): Options {
         batch: { type: "string" },
         "submission-time-limit": { type: "string" },
         list: { type: "boolean" },
+        markdown: { type: "boolean" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -103,6 +106,7 @@ export function parseOptions(argv: readonly string[]): Options {
     batch: values.batch,
     submissionTimeLimitMs: seconds("submission-time-limit", values["submission-time-limit"], 300),
     list: values.list === true,
+    markdown: values.markdown === true,
     quiet: values.quiet === true,
     help: values.help === true,
   };

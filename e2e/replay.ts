@@ -5,7 +5,7 @@ import { join, relative, resolve } from "node:path";
 import { compareWithFixtures, recordFixtures } from "./fixtures.js";
 import { runScenario } from "./runner.js";
 import { parseScenario, scenarioName } from "./scenario-parser.js";
-import { REPO_ROOT, settingsFromEnv } from "./settings.js";
+import { REPO_ROOT, runArtifacts, settingsFromEnv } from "./settings.js";
 
 const args = process.argv.slice(2);
 const print = args.includes("--print");
@@ -20,6 +20,7 @@ if (settings.update && settings.ci) {
   process.exit(2);
 }
 
+const artifacts = runArtifacts();
 let failed = 0;
 for (const file of files) {
   const path = resolve(file);
@@ -33,7 +34,7 @@ for (const file of files) {
       cwd: REPO_ROOT,
       actionTimeoutMs: settings.actionTimeoutMs,
       quietMs: settings.quietMs,
-      castDir: join(REPO_ROOT, "artifacts", "e2e", name),
+      castDir: join(artifacts, name),
     });
     if (print) for (const t of transcripts) console.log(`──── ${t.name} ────\n${t.text}`);
     const fixtures = join(REPO_ROOT, "fixtures");

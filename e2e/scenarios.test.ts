@@ -5,11 +5,11 @@ import { expect, test } from "vitest";
 import { compareWithFixtures, orphanFixtures, recordFixtures } from "./fixtures.js";
 import { runScenario } from "./runner.js";
 import { parseScenario, scenarioName } from "./scenario-parser.js";
-import { REPO_ROOT, settingsFromEnv } from "./settings.js";
+import { REPO_ROOT, runArtifacts, settingsFromEnv } from "./settings.js";
 
 const SCENARIOS = join(REPO_ROOT, "scenarios");
 const FIXTURES = join(REPO_ROOT, "fixtures");
-const ARTIFACTS = join(REPO_ROOT, "artifacts", "e2e");
+const ARTIFACTS = runArtifacts();
 const SCENARIO_EXTENSION = ".scn";
 
 const settings = settingsFromEnv();

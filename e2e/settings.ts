@@ -1,4 +1,5 @@
 /** The kit's settings from the environment: which programs to run, time limits, fixture mode. */
+import { join } from "node:path";
 import { packageRoot } from "./package-root.js";
 
 /** The repository root: commands run here, scenarios and fixtures live here. */
@@ -79,4 +80,10 @@ export function splitCommand(line: string): string[] {
   if (quote !== null) throw new Error(`unterminated ${quote} in command ${JSON.stringify(line)}`);
   if (inWord) words.push(word);
   return words;
+}
+
+/** This run's own folder under artifacts/e2e/, so two runs never write into each other's: DATE-TIME-PID. */
+export function runArtifacts(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return join(REPO_ROOT, "artifacts", "e2e", `${stamp}-${process.pid}`);
 }
