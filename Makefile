@@ -4,7 +4,7 @@ SHELL := bash
 
 INSTALLED := node_modules/.installed
 BUILT := dist/.built
-SOURCES := $(shell find src e2e check -name '*.ts' -not -name '*.test.ts' -not -path 'check/tests/*')
+SOURCES := $(shell find src e2e check report -name '*.ts' -not -name '*.test.ts' -not -path 'check/tests/*')
 BIN := node_modules/.bin
 # Passed through from the command line or the environment: make run-server PORT=9000
 ADDRESS_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))

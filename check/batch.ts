@@ -5,12 +5,14 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { glob } from "tinyglobby";
 import { SetupError } from "./check.js";
 import type { Options } from "./options.js";
 import { inNetworkSandbox } from "./sandbox.js";
+import type { ClassRow, ItemStatus } from "../report/model.js";
+import { writeClassPage } from "../report/write-report.js";
 
 export interface BatchContext {
   root: string;
@@ -66,6 +68,10 @@ export async function runBatch(options: Options, context: BatchContext): Promise
   }
   writeFileSync(join(context.outDir, "results.csv"), resultsCsv(rows));
   writeFileSync(join(context.outDir, "results.json"), JSON.stringify({ schema: "dummy-chat-check-batch/1", submissions: rows }, null, 2) + "\n");
+  if (options.html) {
+    const classRows: ClassRow[] = rows.map((r) => ({ ...r, checks: statusesOf(join(context.outDir, r.reportDir, "report.json")), reportDir: r.status === "checked" ? r.submission : null }));
+    process.stdout.write(`Class page: ${writeClassPage(`dummy-chat-check: ${rows.length} submissions`, classRows, resolve(options.html))}\n`);
+  }
   const passed = rows.filter((r) => r.status === "checked" && r.failed.length === 0 && r.score === r.maxScore).length;
   process.stdout.write(`${passed}/${rows.length} submissions passed every check. Table: ${relative(context.cwd, join(context.outDir, "results.csv"))}\n`);
   return passed === rows.length ? 0 : 1;
@@ -86,6 +92,7 @@ async function checkSubmission(options: Options, context: BatchContext, dir: str
     "--time-limit", String(options.timeLimitMs / 1000),
     ...options.only.flatMap((o) => ["--only", o]),
     ...(options.sandbox ? ["--sandbox"] : []),
+    ...(options.html ? ["--html", join(resolve(options.html), name)] : []),
     "--quiet",
   ];
   const main = fileURLToPath(new URL("./main.js", import.meta.url));
@@ -111,6 +118,13 @@ async function checkSubmission(options: Options, context: BatchContext, dir: str
     checks,
     failed: report.checks.filter((c) => c.status === "failed").map((c) => c.id),
   };
+}
+
+/** Each check's status in a submission's report.json, null where it did not apply. */
+function statusesOf(reportPath: string): Record<string, ItemStatus | null> {
+  if (!existsSync(reportPath)) return {};
+  const report = JSON.parse(readFileSync(reportPath, "utf8")) as { checks: Array<JsonCheck & { status: ItemStatus }> };
+  return Object.fromEntries(report.checks.map((c) => [c.id, c.skip_reason === "not-applicable" ? null : c.status]));
 }
 
 /** Runs a command in its own process group; at the time limit the whole group is killed. */

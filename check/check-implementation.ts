@@ -12,6 +12,8 @@ import { PORT_LINE, STARTUP_MS } from "./programs/server-under-test.js";
 import { gradescopeReport } from "./report/gradescope.js";
 import { jsonReport } from "./report/json.js";
 import { junitReport } from "./report/junit.js";
+import { reportInput } from "./report/html-report.js";
+import { writeHtmlReport } from "../report/write-report.js";
 import type { RunReport } from "./report/run-report.js";
 import { runChecks, type CheckResult } from "./run-checks.js";
 
@@ -95,7 +97,7 @@ export async function checkImplementation(impl: Implementation, settings: CheckS
 }
 
 /** Writes report.json and report.txt into the run's folder, and the files the options ask for. */
-export function writeReports(report: RunReport, text: string, files: { json?: string; gradescope?: string; junit?: string }): void {
+export function writeReports(report: RunReport, text: string, files: { json?: string; gradescope?: string; junit?: string; html?: string }): void {
   const write = (path: string, content: string): void => {
     mkdirSync(dirname(resolve(path)), { recursive: true });
     writeFileSync(path, content);
@@ -105,6 +107,7 @@ export function writeReports(report: RunReport, text: string, files: { json?: st
   if (files.json) write(files.json, jsonReport(report));
   if (files.gradescope) write(files.gradescope, gradescopeReport(report));
   if (files.junit) write(files.junit, junitReport(report));
+  if (files.html) writeHtmlReport(reportInput(report), files.html);
 }
 
 /** The command's words; a setup error when its program cannot be found. */

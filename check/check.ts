@@ -1,4 +1,5 @@
 /** What a check is, what it may do, and how it fails: the vocabulary every check file shares. */
+import type { ScenarioRecord } from "../e2e/scenario-record.js";
 
 /** The two programs an implementation can bring. */
 export type Side = "server" | "client";
@@ -42,6 +43,12 @@ export interface Programs {
   client: readonly string[];
 }
 
+/** What a session check saw, for the report: the run's record and the fixture of each terminal (null when there is none). */
+export interface SessionEvidence {
+  record: ScenarioRecord;
+  fixtures: Record<string, string | null>;
+}
+
 /** What a running check can use; everything it starts is stopped when it ends. */
 export interface CheckContext {
   readonly programs: Programs;
@@ -59,6 +66,8 @@ export interface CheckContext {
   own(resource: Owned): void;
   /** Aborted when the check's time limit passes. */
   readonly signal: AbortSignal;
+  /** Keeps what a session check saw, for the report. */
+  keepSession(evidence: SessionEvidence): void;
 }
 
 export interface Owned {

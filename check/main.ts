@@ -58,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
   const text = textReport(report, style);
   writeReports(report, textReport(report, PLAIN), options);
   process.stdout.write(options.quiet ? text.split("\n").slice(-3).join("\n") : text);
+  if (options.html && !options.quiet) process.stdout.write(`HTML report: ${join(resolve(options.html), "index.html")}\n`);
   return exitStatusOf(report);
 }
 

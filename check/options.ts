@@ -16,6 +16,9 @@ are not applicable.
   --json FILE           results as JSON (schema dummy-chat-check/1, see CHECKING.md)
   --gradescope FILE     results as Gradescope's results.json
   --junit FILE          results as JUnit XML
+  --html DIR            an HTML report (index.html): every check, a page each, every
+                        session's terminals side by side, recordings to replay; with
+                        --batch, a class page of submissions by checks
   --only TEXT           run only the checks whose id contains TEXT (repeatable),
                         with the checks they need
   --jobs N              checks run at once (default 4)
@@ -39,6 +42,7 @@ export interface Options {
   json?: string;
   gradescope?: string;
   junit?: string;
+  html?: string;
   only: string[];
   jobs: number;
   timeLimitMs: number;
@@ -75,6 +79,7 @@ export function parseOptions(argv: readonly string[]): Options {
         json: { type: "string" },
         gradescope: { type: "string" },
         junit: { type: "string" },
+        html: { type: "string" },
         only: { type: "string", multiple: true },
         jobs: { type: "string" },
         "time-limit": { type: "string" },
@@ -99,6 +104,7 @@ export function parseOptions(argv: readonly string[]): Options {
     json: values.json,
     gradescope: values.gradescope,
     junit: values.junit,
+    html: values.html,
     only: values.only ?? [],
     jobs,
     timeLimitMs: seconds("time-limit", values["time-limit"], 30),

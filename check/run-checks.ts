@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CheckFailure, type Check, type CheckContext, type Owned, type Programs, type Side } from "./check.js";
+import { CheckFailure, type Check, type CheckContext, type Owned, type Programs, type SessionEvidence, type Side } from "./check.js";
 
 export type Status = "passed" | "failed" | "skipped";
 
@@ -27,6 +27,8 @@ export interface CheckResult {
   hint?: string;
   /** This check's folder (its log and recordings), relative to the run's folder. */
   dir: string;
+  /** What a session check saw (not in the JSON report: the HTML report shows it). */
+  session?: SessionEvidence;
 }
 
 export interface RunSettings {
@@ -112,6 +114,7 @@ async function execute(check: Check, settings: RunSettings, base: Base, points: 
     ctx.abort();
   }
   const survivors = await ctx.disposeAll();
+  if (ctx.session) result.session = ctx.session;
   if (survivors.length > 0 && result.status === "passed") {
     result = { ...result, status: "failed", score: 0, message: `still running after the check, though killed: ${survivors.join(", ")}`, hint: "a program must not ignore SIGKILL's process group: do not detach from your terminal's session" };
   }
@@ -135,6 +138,7 @@ class RunningCheck implements CheckContext {
   private readonly lines: string[] = [];
   private readonly startedAt = performance.now();
   private readonly controller = new AbortController();
+  session?: SessionEvidence;
 
   constructor(
     private readonly settings: RunSettings,
@@ -167,6 +171,10 @@ class RunningCheck implements CheckContext {
 
   own(resource: Owned): void {
     this.owned.push(resource);
+  }
+
+  keepSession(evidence: SessionEvidence): void {
+    this.session = evidence;
   }
 
   abort(): void {

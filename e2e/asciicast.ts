@@ -28,6 +28,11 @@ export class AsciicastRecorder {
     this.events.push([this.now(), "i", data]);
   }
 
+  /** Everything written to the terminal, in order. */
+  outputText(): string {
+    return this.events.filter((e) => e[1] === "o").map((e) => e[2]).join("");
+  }
+
   /** The file's text: a JSON header line, then one JSON array per event. */
   toString(): string {
     const header = { version: 2, ...this.header, timestamp: this.timestamp };

@@ -31,6 +31,11 @@ export function printableBytes(bytes: Uint8Array): string {
   return out;
 }
 
+/** The same for text already decoded (a terminal's output): controls but the newline written as escapes. */
+export function printableText(text: string): string {
+  return printableBytes(Buffer.from(text, "utf8"));
+}
+
 /** The length of the valid UTF-8 sequence starting at i, or 0 when there is none. */
 function utf8SequenceLength(bytes: Uint8Array, i: number): number {
   const lead = bytes[i]!;
@@ -56,7 +61,7 @@ export class RawConnection implements Display {
   readonly recording: AsciicastRecorder;
   private readonly changes = new ChangeNotifier();
   private readonly chunks: Buffer[] = [];
-  private text = "";
+  private received = "";
   private lastOutput = performance.now();
   private isClosed = false;
 
@@ -67,7 +72,7 @@ export class RawConnection implements Display {
     this.recording = new AsciicastRecorder({ width: 80, height: 24, title: `${name} (raw connection)` });
     socket.on("data", (chunk: Buffer) => {
       this.chunks.push(chunk);
-      this.text = printableBytes(Buffer.concat(this.chunks));
+      this.received = printableBytes(Buffer.concat(this.chunks));
       this.lastOutput = performance.now();
       this.recording.output(chunk.toString("utf8").replace(/\n/g, "\r\n"));
       this.changes.notify();
@@ -142,13 +147,18 @@ export class RawConnection implements Display {
     return this.isClosed;
   }
 
+  /** Everything received, escapes written out: its transcript. */
+  get text(): string {
+    return this.received;
+  }
+
   rows(): string[] {
-    return this.text.split("\n");
+    return this.received.split("\n");
   }
 
   /** Complete lines only: a line still being received matches nothing yet. */
   textRows(): TextRow[] {
-    const lines = this.text.split("\n");
+    const lines = this.received.split("\n");
     lines.pop();
     return endedRows(lines);
   }

@@ -28,7 +28,7 @@ for (const file of files) {
   const started = performance.now();
   try {
     const scenario = parseScenario(readFileSync(path, "utf8"), relative(REPO_ROOT, path), name);
-    const transcripts = await runScenario(scenario, {
+    const { transcripts } = await runScenario(scenario, {
       serverCommand: settings.serverCommand,
       clientCommand: settings.clientCommand,
       cwd: REPO_ROOT,

@@ -13,7 +13,8 @@ import { findBlocks, type Display, type LineMatcher } from "./display.js";
 import { describeExit, exits, showsBlock, showsEmptyPrompt, showsInputLine, waitForAll, type Expectation } from "./expectations.js";
 import { KEYS, type Key } from "./keys.js";
 import { limitsFromFlags } from "./limits.js";
-import { RawConnection } from "./raw-connection.js";
+import { printableText, RawConnection } from "./raw-connection.js";
+import type { ActionRecord, DisplaySnapshot, ScenarioRecord } from "./scenario-record.js";
 import { SERVER, type Action, type Scenario } from "./scenario-parser.js";
 import { PtyTerminal } from "./terminal.js";
 import { normaliseRows, PortNames, transcriptText } from "./transcript.js";
@@ -48,6 +49,8 @@ export interface Transcript {
 
 export class ScenarioFailure extends Error {
   override name = "ScenarioFailure";
+  /** The run as far as it went, for a report. */
+  record?: ScenarioRecord;
   constructor(
     /** The scenario line that failed, as `file:line: action`. */
     readonly where: string,
@@ -60,13 +63,19 @@ export class ScenarioFailure extends Error {
   }
 }
 
+/** A run that went to its end: every terminal's transcript, and the record of the run. */
+export interface ScenarioResult {
+  transcripts: Transcript[];
+  record: ScenarioRecord;
+}
+
 /**
  * Runs every action, waits until every terminal is quiet, and returns the transcripts.
  * Whatever happens, every process it started is killed (and checked gone) and every
  * terminal's recording is written to options.castDir. Failures are ScenarioFailures that
  * name the scenario line, what was awaited, and show every terminal.
  */
-export async function runScenario(scenario: Scenario, options: RunOptions): Promise<Transcript[]> {
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
   try {
     rmSync(options.castDir, { recursive: true, force: true });
   } catch {
@@ -87,11 +96,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   } catch (error) {
     failure = run.describeFailure(scenario, current, error);
   }
+  const record = run.record(scenario);
   const survivors = await run.dispose();
   run.writeRecordings();
-  if (failure) throw failure;
-  if (survivors.length > 0) throw new ScenarioFailure(scenario.file, `still running after cleanup: ${survivors.join(", ")}`);
-  return transcripts;
+  if (survivors.length > 0) failure ??= new ScenarioFailure(scenario.file, `still running after cleanup: ${survivors.join(", ")}`);
+  if (failure) {
+    failure.record = record;
+    throw failure;
+  }
+  return { transcripts, record };
 }
 
 class ScenarioRun {
@@ -102,6 +115,9 @@ class ScenarioRun {
   private model = new ChatModel();
   private serverPort = 0;
   private deadline = 0;
+  private readonly startedAt = performance.now();
+  /** Every action so far, with what it waited for and how long it took. */
+  private readonly timeline: ActionRecord[] = [];
 
   constructor(private readonly options: RunOptions) {}
 
@@ -110,9 +126,26 @@ class ScenarioRun {
    * chat shows its input line as typed (text and cursor): nothing that arrived may disturb it.
    */
   async perform(action: Action): Promise<void> {
-    this.deadline = Date.now() + this.options.actionTimeoutMs;
-    await this.act(action);
-    await this.waitFor(this.actors.clients().filter((c) => this.isOpen(c)).map((c) => this.showsInput(c)));
+    await this.timed({ where: `${action.file}:${action.line}`, source: action.source }, async () => {
+      this.deadline = Date.now() + this.options.actionTimeoutMs;
+      await this.act(action);
+      await this.waitFor(this.actors.clients().filter((c) => this.isOpen(c)).map((c) => this.showsInput(c)));
+    });
+  }
+
+  /** Runs a step of the timeline: its start, its duration, what it waited for, how it failed. */
+  private async timed(step: { where: string; source: string }, body: () => Promise<void>): Promise<void> {
+    const started = performance.now();
+    const entry: ActionRecord = { ...step, startMs: Math.round(started - this.startedAt), durationMs: 0, awaited: [] };
+    this.timeline.push(entry);
+    try {
+      await body();
+    } catch (error) {
+      entry.error = error instanceof Error ? error.message : String(error);
+      throw error;
+    } finally {
+      entry.durationMs = Math.round(performance.now() - started);
+    }
   }
 
   private async act(action: Action): Promise<void> {
@@ -560,6 +593,7 @@ class ScenarioRun {
   }
 
   private waitFor(expectations: Expectation[]): Promise<void> {
+    this.timeline.at(-1)?.awaited.push(...expectations.map((e) => e.what));
     return waitForAll(expectations, this.displays, this.deadline);
   }
 
@@ -567,12 +601,26 @@ class ScenarioRun {
   settle(): Promise<void> {
     this.deadline = Date.now() + this.options.actionTimeoutMs;
     const quiet = (d: Display): boolean => d.settled() && performance.now() - d.lastOutputAt >= this.options.quietMs;
-    return waitUntil(
-      () => this.displays.every(quiet),
-      () => `every terminal to be quiet for ${this.options.quietMs} ms: ${this.displays.filter((d) => !quiet(d)).map((d) => d.name).join(", ")} still busy`,
-      this.displays,
-      this.deadline,
-    );
+    const what = `every terminal to be quiet for ${this.options.quietMs} ms`;
+    return this.timed({ where: "(end)", source: "the final screens" }, async () => {
+      this.timeline.at(-1)!.awaited.push(what);
+      await waitUntil(
+        () => this.displays.every(quiet),
+        () => `${what}: ${this.displays.filter((d) => !quiet(d)).map((d) => d.name).join(", ")} still busy`,
+        this.displays,
+        this.deadline,
+      );
+    });
+  }
+
+  /** The timeline and every terminal and connection as they are now (before they are disposed of). */
+  record(scenario: Scenario): ScenarioRecord {
+    const displays: DisplaySnapshot[] = this.displays.map((d) => {
+      const base = { name: d.name, status: this.statusOf(d), rows: normaliseRows(d.rows(), this.ports), cast: d.recording.toString() };
+      if (d instanceof PtyTerminal) return { ...base, kind: "terminal", screen: d.screenHtml(), received: printableText(d.output()) };
+      return { ...base, kind: "connection", received: (d as RawConnection).text };
+    });
+    return { name: scenario.name, file: scenario.file, actions: this.timeline, displays, ports: this.ports.byName() };
   }
 
   transcripts(): Transcript[] {

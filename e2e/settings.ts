@@ -23,6 +23,8 @@ export interface Settings {
   update: boolean;
   /** Running in CI: fixtures are never written. */
   ci: boolean;
+  /** Write the HTML report even when every scenario passes (HTML=1); a failure always writes it. */
+  html: boolean;
 }
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
@@ -47,6 +49,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     quietMs: positiveInteger("E2E_QUIET_MS", env.E2E_QUIET_MS, 100),
     update: flag(env.UPDATE),
     ci: flag(env.CI),
+    html: flag(env.HTML),
   };
 }
 

@@ -2,12 +2,14 @@
 import { spawn, type IPty } from "node-pty";
 import xtermHeadless, { type IBufferLine } from "@xterm/headless";
 import unicode11 from "@xterm/addon-unicode11";
+import serialize from "@xterm/addon-serialize";
 import { AsciicastRecorder } from "./asciicast.js";
 import type { Display, TextRow } from "./display.js";
 import { ChangeNotifier, waitUntil } from "./wait.js";
 
 const { Terminal: XTerm } = xtermHeadless;
 const { Unicode11Addon } = unicode11;
+const { SerializeAddon } = serialize;
 
 /** The only environment a spawned program gets, so every machine renders the same screens. */
 export function terminalEnvironment(): Record<string, string> {
@@ -40,6 +42,13 @@ export interface CursorLine {
   after: string;
 }
 
+/** A screen as HTML: the container's style, and each row's inner HTML. */
+export interface ScreenHtml {
+  style: string;
+  rows: string[];
+  cols: number;
+}
+
 export interface ExitStatus {
   exitCode: number;
   /** The signal that ended the process, or 0. */
@@ -52,6 +61,7 @@ export class PtyTerminal implements Display {
   readonly pid: number;
   private readonly pty: IPty;
   private readonly xterm: InstanceType<typeof XTerm>;
+  private readonly serializer = new SerializeAddon();
   private readonly changes = new ChangeNotifier();
   private unrendered = 0;
   private received = 0;
@@ -73,6 +83,7 @@ export class PtyTerminal implements Display {
     // Node's readline counts emoji as two columns, as Unicode 11 does; xterm's default (6) counts one.
     this.xterm.loadAddon(new Unicode11Addon());
     this.xterm.unicode.activeVersion = "11";
+    this.xterm.loadAddon(this.serializer);
     this.xterm.onTitleChange((title) => this.effects.push(`set the window title to ${JSON.stringify(title)}`));
     this.xterm.onBell(() => this.effects.push("rang the bell"));
     this.pty = spawn(file, args, { name: env.TERM!, cols, rows, cwd: options.cwd, env });
@@ -261,6 +272,51 @@ export class PtyTerminal implements Display {
   cursorRow(): number {
     const buffer = this.xterm.buffer.active;
     return buffer.baseY + buffer.cursorY;
+  }
+
+  /**
+   * The screen as HTML, scrollback included, as @xterm/addon-serialize renders it (colours
+   * and attributes), one element per row; each wide character is marked so that a page can
+   * give it two columns, and the cursor's cell is marked. Rows after the last one written
+   * (and after the cursor's) are left out.
+   */
+  screenHtml(): ScreenHtml {
+    const serialized = this.serializer.serializeAsHTML({ includeGlobalBackground: true });
+    const container = /<pre><div style='([^']*)'>([\s\S]*)<\/div><\/pre>/.exec(serialized);
+    const rowsHtml = container ? [...container[2]!.matchAll(/<div>([\s\S]*?)<\/div>/g)].map((m) => m[1]!) : [];
+    const buffer = this.xterm.buffer.active;
+    const cursor = { row: buffer.baseY + buffer.cursorY, col: buffer.cursorX };
+    let last = cursor.row;
+    for (let i = 0; i < buffer.length; i++) if ((buffer.getLine(i)?.translateToString(true) ?? "") !== "") last = Math.max(last, i);
+    const cell = buffer.getNullCell();
+    const rows = rowsHtml.slice(0, last + 1).map((html, i) => {
+      // The width of every cell that holds a character, in the order the serializer wrote them.
+      const widths: number[] = [];
+      const cursorAt = i === cursor.row ? cursor.col : -1;
+      let cursorIndex = -1;
+      const line = buffer.getLine(i);
+      for (let x = 0; line !== undefined && x < line.length; x++) {
+        line.getCell(x, cell);
+        if (cell.getWidth() === 0) continue;
+        if (x === cursorAt || (cursorAt > x && cursorAt < x + cell.getWidth())) cursorIndex = widths.length;
+        widths.push(cell.getWidth());
+      }
+      let index = 0;
+      const marked = html.replace(/(<[^>]*>)|(&[a-z]+;|[^<&])/gu, (token, tag: string | undefined) => {
+        if (tag !== undefined) return tag;
+        const k = index++;
+        const classes = [widths[k] === 2 ? "wide" : "", k === cursorIndex ? "cursor" : ""].filter(Boolean).join(" ");
+        return classes ? `<span class="${classes}">${token}</span>` : token;
+      });
+      // A cursor past the row's last written cell.
+      return cursorAt >= 0 && cursorIndex < 0 ? `${marked}<span class="cursor"> </span>` : marked;
+    });
+    return { style: container?.[1] ?? "", rows, cols: this.xterm.cols };
+  }
+
+  /** Everything the program wrote, as it arrived: escape sequences and all. */
+  output(): string {
+    return this.recording.outputText();
   }
 
   /** The rows the screen shows now (no scrollback), for failure reports. */

@@ -14,6 +14,11 @@ export class PortNames {
     return this.names.has(port);
   }
 
+  /** Every name with its port. */
+  byName(): Record<string, number> {
+    return Object.fromEntries([...this.names].map(([port, name]) => [name, port]));
+  }
+
   /** Replaces every known port that stands as a whole number by its name. */
   replaceIn(text: string): string {
     if (this.names.size === 0) return text;

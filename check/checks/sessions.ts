@@ -3,9 +3,9 @@
  * (the reference standing in for a side not under test), each terminal compared with its
  * reviewed fixture. They need the basics the replay relies on in every scenario.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fixtureProblems } from "../../e2e/fixtures.js";
+import { fixturePath, fixtureProblems } from "../../e2e/fixtures.js";
 import { runScenario, ScenarioFailure } from "../../e2e/runner.js";
 import { parseScenario, scenarioName, type Scenario } from "../../e2e/scenario-parser.js";
 import { CheckFailure, type Check, type Side } from "../check.js";
@@ -58,9 +58,12 @@ function sessionCheck(root: string, scenario: Scenario): Check {
     needs: BASICS.filter((id) => judges.includes(id.split("/")[0] as Side)),
     hint: `replay it and watch: the recordings are in this check's folder (asciinema play FILE.cast); scenarios/${scenario.name}.scn says what it shows`,
     async run(ctx) {
+      const fixturesOf = (names: string[]): Record<string, string | null> =>
+        Object.fromEntries(names.map((name) => [name, readFixture(root, scenario.name, name)]));
       let transcripts;
       try {
-        transcripts = await runScenario(scenario, {
+        let record;
+        ({ transcripts, record } = await runScenario(scenario, {
           serverCommand: ctx.programs.server,
           clientCommand: ctx.programs.client,
           cwd: ctx.cwd,
@@ -69,9 +72,11 @@ function sessionCheck(root: string, scenario: Scenario): Check {
           castDir: ctx.dir,
           env: ctx.env,
           wrapCommand: (command) => ctx.wrap(command),
-        });
+        }));
+        ctx.keepSession({ record, fixtures: fixturesOf(record.displays.map((d) => d.name)) });
       } catch (error) {
         if (!(error instanceof ScenarioFailure)) throw error;
+        if (error.record) ctx.keepSession({ record: error.record, fixtures: fixturesOf(error.record.displays.map((d) => d.name)) });
         ctx.log(error.message);
         throw new CheckFailure(`${error.where}: ${error.reason.split("\n")[0]}`, error.reason.includes("\n") ? error.reason.split("\n").slice(1).join("\n").trim() : undefined, error.screens);
       }
@@ -85,6 +90,12 @@ function sessionCheck(root: string, scenario: Scenario): Check {
       );
     },
   };
+}
+
+/** A terminal's fixture, or null when it has none. */
+function readFixture(root: string, scenario: string, terminal: string): string | null {
+  const path = fixturePath(join(root, "fixtures"), scenario, terminal);
+  return existsSync(path) ? readFileSync(path, "utf8") : null;
 }
 
 /** The actor connects as a raw connection (`NAME connects`) rather than running a client. */

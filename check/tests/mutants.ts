@@ -398,6 +398,18 @@ export const MUTANTS: Mutant[] = [
     scope: "targeted",
   },
   {
+    id: "history-lost",
+    bug: "keeps no history: Up and Down recall nothing",
+    file: "client.py",
+    edits: [
+      ["from prompt_toolkit import PromptSession\n", "from prompt_toolkit import PromptSession\nfrom prompt_toolkit.history import DummyHistory\n"],
+      ["        self.session = PromptSession(input=AlwaysRawInput(sys.stdin))\n", "        self.session = PromptSession(input=AlwaysRawInput(sys.stdin), history=DummyHistory())\n"],
+    ],
+    catches: ["session/history"],
+    cause: /-Lion: second line/,
+    scope: "targeted",
+  },
+  {
     id: "traceback-on-refused",
     bug: "lets the connection error end the program with a traceback",
     file: "client.py",
