@@ -4,12 +4,14 @@
  * submission, a column per check) beside each submission's own reports.
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { glob } from "tinyglobby";
 import { SetupError } from "./check.js";
 import type { Options } from "./options.js";
+import { BATCH_MARK, killLeftovers } from "./leftovers.js";
 import { inNetworkSandbox } from "./sandbox.js";
 import type { ClassRow, ItemStatus } from "../report/model.js";
 import { writeClassPage } from "../report/write-report.js";
@@ -98,10 +100,14 @@ async function checkSubmission(options: Options, context: BatchContext, dir: str
   const main = fileURLToPath(new URL("./main.js", import.meta.url));
   const command = [process.execPath, ...process.execArgv, main, ...args];
   const started = performance.now();
-  const { status, stderr, timedOut } = await run(options.sandbox ? inNetworkSandbox(command) : command, dir, options.submissionTimeLimitMs);
+  const batchId = randomBytes(8).toString("hex");
+  const { status, stderr, timedOut } = await run(options.sandbox ? inNetworkSandbox(command) : command, dir, options.submissionTimeLimitMs, { [BATCH_MARK]: batchId });
+  // A checker stopped at the time limit never looked for the strays of its programs.
+  const strays = killLeftovers(batchId, BATCH_MARK);
   const base: SubmissionRow = { submission: name, dir, status: "checked", note: "", score: 0, maxScore: 0, checks: {}, failed: [], reportDir: name };
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  if (timedOut) return { ...base, status: "timed out", note: `stopped after ${options.submissionTimeLimitMs / 1000} s` };
+  const killed = strays.length > 0 ? `; killed ${strays.length} process${strays.length === 1 ? "" : "es"} it left behind` : "";
+  if (timedOut) return { ...base, status: "timed out", note: `stopped after ${options.submissionTimeLimitMs / 1000} s${killed}` };
   if (status === 2) return { ...base, status: "setup error", note: stderr.trim().split("\n")[0]!.replace(/^dummy-chat-check: /, "") };
   const reportPath = join(out, "report.json");
   if (!existsSync(reportPath) || (status !== 0 && status !== 1)) {
@@ -128,9 +134,9 @@ function statusesOf(reportPath: string): Record<string, ItemStatus | null> {
 }
 
 /** Runs a command in its own process group; at the time limit the whole group is killed. */
-function run(command: readonly string[], cwd: string, timeLimitMs: number): Promise<{ status: number | null; stderr: string; timedOut: boolean }> {
+function run(command: readonly string[], cwd: string, timeLimitMs: number, env: Record<string, string>): Promise<{ status: number | null; stderr: string; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(command[0]!, command.slice(1), { cwd, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(command[0]!, command.slice(1), { cwd, detached: true, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
     let stderr = "";
     let timedOut = false;
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));

@@ -4,11 +4,10 @@ import { randomBytes } from "node:crypto";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { splitCommand } from "../e2e/settings.js";
 import { PtyTerminal } from "../e2e/terminal.js";
-import { waitUntil } from "../e2e/wait.js";
 import { allChecks } from "./catalog.js";
-import { SetupError, type Check, type Programs } from "./check.js";
-import { killLeftovers, RUN_MARK } from "./leftovers.js";
-import { PORT_LINE, STARTUP_MS } from "./programs/server-under-test.js";
+import { CheckFailure, SetupError, type Check, type Programs } from "./check.js";
+import { BATCH_MARK, killLeftovers, RUN_MARK } from "./leftovers.js";
+import { portLine } from "./programs/server-under-test.js";
 import { gradescopeReport } from "./report/gradescope.js";
 import { jsonReport } from "./report/json.js";
 import { junitReport } from "./report/junit.js";
@@ -70,7 +69,9 @@ export async function checkImplementation(impl: Implementation, settings: CheckS
     client: impl.client === undefined ? reference.client : commandOf("--client", impl.client, impl.cwd),
   };
   const runId = randomBytes(8).toString("hex");
-  const env = { [RUN_MARK]: runId };
+  const env: Record<string, string> = { [RUN_MARK]: runId };
+  const batch = process.env[BATCH_MARK];
+  if (batch) env[BATCH_MARK] = batch;
   if (impl.server !== undefined) await serverPrintsItsPort(programs.server, impl.cwd, env, settings.wrap);
   mkdirSync(settings.outDir, { recursive: true });
   const checks = selectChecks(settings.catalog ?? allChecks(settings.root), settings.only);
@@ -151,25 +152,13 @@ function findProgram(program: string, cwd: string): string | undefined {
  */
 async function serverPrintsItsPort(server: readonly string[], cwd: string, env: Record<string, string>, wrap: (c: readonly string[]) => string[]): Promise<void> {
   const term = new PtyTerminal({ name: "server", command: wrap([...server, "--port", "0"]), cwd, env });
-  const hasPortLine = (): boolean => term.rows().some((row) => PORT_LINE.test(row.trimEnd()));
   try {
-    await waitUntil(() => hasPortLine() || term.finished(), () => "the port line", [term], Date.now() + STARTUP_MS);
-  } catch {
-    // Timed out: said below.
-  }
-  const ok = hasPortLine();
-  // Rows the terminal wrapped are joined back; lines are separated by " | ".
-  const printed = term
-    .textRows()
-    .map((row) => row.text.trimEnd() + (row.next === "continues" ? "" : "\n"))
-    .join("")
-    .split("\n")
-    .filter((line) => line !== "")
-    .join(" | ");
-  const how = term.exit ? `it exited (${term.exit.signal ? `signal ${term.exit.signal}` : `status ${term.exit.exitCode}`})` : `not within ${STARTUP_MS / 1000} s`;
-  await term.destroy(Date.now() + 3_000);
-  if (!ok) {
-    throw new SetupError(`the server never printed its port line ">>> Server is up on PORT:N" when started with --port 0: ${how}; it printed: ${printed === "" ? "nothing" : printed.slice(0, 500)}`);
+    await portLine(term, "the port line");
+  } catch (error) {
+    if (!(error instanceof CheckFailure)) throw error;
+    throw new SetupError(`the server never printed its port line ">>> Server is up on PORT:N" when started with --port 0: ${error.actual}`);
+  } finally {
+    await term.destroy(Date.now() + 3_000);
   }
 }
 

@@ -27,8 +27,6 @@ export interface Check {
   judges: Side[];
   /** Checks that must pass first; when one does not, this one is skipped with that reason. */
   needs: string[];
-  /** Points when it passes. */
-  points?: number;
   /** Said under a failure unless the failure brings its own hint. */
   hint: string;
   run(ctx: CheckContext): Promise<void>;

@@ -3,15 +3,17 @@ import { readdirSync, readFileSync } from "node:fs";
 
 /** The environment variable every program of a run carries, so its strays can be found. */
 export const RUN_MARK = "DUMMY_CHAT_CHECK_RUN";
+/** The same for every program of a --batch, whose runs may be stopped before they look for strays. */
+export const BATCH_MARK = "DUMMY_CHAT_CHECK_BATCH";
 
 export interface Leftover {
   pid: number;
   command: string;
 }
 
-/** Processes whose environment carries this run's mark (Linux /proc; elsewhere, none are found). */
-export function findLeftovers(runId: string): Leftover[] {
-  const mark = `${RUN_MARK}=${runId}`;
+/** Processes whose environment carries the mark (Linux /proc; elsewhere, none are found). */
+export function findLeftovers(id: string, name = RUN_MARK): Leftover[] {
+  const mark = `${name}=${id}`;
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
@@ -33,8 +35,8 @@ export function findLeftovers(runId: string): Leftover[] {
 }
 
 /** Kills them; returns what was found. */
-export function killLeftovers(runId: string): Leftover[] {
-  const found = findLeftovers(runId);
+export function killLeftovers(id: string, name = RUN_MARK): Leftover[] {
+  const found = findLeftovers(id, name);
   for (const { pid } of found) {
     try {
       process.kill(pid, "SIGKILL");

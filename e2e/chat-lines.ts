@@ -68,9 +68,9 @@ export function serverFull(maxClients: number): string {
   return `>>> The chatroom is full (${maxClients} clients). Try again later.`;
 }
 
-/** To a connection that sent no nickname in time; the seconds as a plain number (20, 1.5). */
+/** To a connection that sent no nickname in time; the seconds as a plain number (20, 1.5), "1 second" for 1000 ms. */
 export function registrationTimedOut(timeoutMs: number): string {
-  return `>>> No nickname received within ${timeoutMs / 1000} seconds. Closing connection.`;
+  return `>>> No nickname received within ${timeoutMs / 1000} second${timeoutMs === 1000 ? "" : "s"}. Closing connection.`;
 }
 
 function escapeRegExp(text: string): string {

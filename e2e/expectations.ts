@@ -55,7 +55,7 @@ export function exits(term: PtyTerminal): Expectation {
 }
 
 /** Resolves once every expectation is met; fails at the deadline listing those that are not. */
-export function waitForAll(expectations: readonly Expectation[], sources: readonly Display[], deadline: number): Promise<void> {
+export function waitForAll(expectations: readonly Expectation[], sources: readonly Display[], deadline: number, signal?: AbortSignal): Promise<void> {
   if (expectations.length === 0) return Promise.resolve();
   return waitUntil(
     // Every one is evaluated, so that a guard (a program that died) fails the wait at once.
@@ -63,6 +63,7 @@ export function waitForAll(expectations: readonly Expectation[], sources: readon
     () => "\n" + expectations.filter((e) => !safeMet(e)).map((e) => `  - ${e.what}`).join("\n"),
     sources,
     deadline,
+    { signal },
   );
 }
 

@@ -2,7 +2,11 @@
 import { connect, type Socket } from "node:net";
 import { AsciicastRecorder } from "./asciicast.js";
 import { endedRows, type Display, type TextRow } from "./display.js";
+import { escapeBytes, hexEscape } from "./escape-bytes.js";
 import { ChangeNotifier, waitUntil } from "./wait.js";
+
+/** Controls but the newline: what printableBytes writes as escapes. */
+const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 
 /**
  * Received bytes as readable text: UTF-8, with every control character but the newline
@@ -10,51 +14,12 @@ import { ChangeNotifier, waitUntil } from "./wait.js";
  * nothing the server sent is hidden and nothing moves a cursor.
  */
 export function printableBytes(bytes: Uint8Array): string {
-  let out = "";
-  let i = 0;
-  while (i < bytes.length) {
-    const length = utf8SequenceLength(bytes, i);
-    if (length === 0) {
-      out += `\\x${bytes[i]!.toString(16).padStart(2, "0")}`;
-      i++;
-      continue;
-    }
-    const char = Buffer.from(bytes.subarray(i, i + length)).toString("utf8");
-    i += length;
-    const code = char.codePointAt(0)!;
-    if (char === "\n") out += "\n";
-    else if (char === "\r") out += "\\r";
-    else if (char === "\t") out += "\\t";
-    else if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) out += `\\x${code.toString(16).padStart(2, "0")}`;
-    else out += char;
-  }
-  return out;
+  return escapeBytes(bytes, CONTROLS, (char) => (char === "\r" ? "\\r" : char === "\t" ? "\\t" : hexEscape(char)));
 }
 
 /** The same for text already decoded (a terminal's output): controls but the newline written as escapes. */
 export function printableText(text: string): string {
-  return printableBytes(Buffer.from(text, "utf8"));
-}
-
-/** The length of the valid UTF-8 sequence starting at i, or 0 when there is none. */
-function utf8SequenceLength(bytes: Uint8Array, i: number): number {
-  const lead = bytes[i]!;
-  if (lead < 0x80) return 1;
-  let length: number;
-  let min: number;
-  if (lead >= 0xc2 && lead <= 0xdf) [length, min] = [2, 0x80];
-  else if (lead >= 0xe0 && lead <= 0xef) [length, min] = [3, 0x800];
-  else if (lead >= 0xf0 && lead <= 0xf4) [length, min] = [4, 0x10000];
-  else return 0;
-  if (i + length > bytes.length) return 0;
-  let code = lead & (0xff >> (length + 1));
-  for (let k = 1; k < length; k++) {
-    const next = bytes[i + k]!;
-    if ((next & 0xc0) !== 0x80) return 0;
-    code = (code << 6) | (next & 0x3f);
-  }
-  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
-  return length;
+  return text.replace(CONTROLS, (char) => (char === "\r" ? "\\r" : char === "\t" ? "\\t" : hexEscape(char)));
 }
 
 export class RawConnection implements Display {

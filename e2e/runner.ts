@@ -4,12 +4,12 @@
  * model (chat-model.ts); this file only drives the programs and turns outcomes into waits.
  */
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { Actors, newClient, portName, type ClientActor, type Member, type RawActor } from "./actors.js";
 import { chatPrompt, CLOSED, DISCONNECTED, EXIT_CANNOT_CONNECT, EXIT_OK, EXIT_SERVER_GONE, joinNoticeAnyPort, NICKNAME_PROMPT, SERVER_UP, WAITING } from "./chat-lines.js";
 import { ChatModel, combine, CONSOLE, type Outcome } from "./chat-model.js";
 import { findBlocks, type Display, type LineMatcher } from "./display.js";
+import { freePort } from "./free-port.js";
 import { describeExit, exits, showsBlock, showsEmptyPrompt, showsInputLine, waitForAll, type Expectation } from "./expectations.js";
 import { KEYS, type Key } from "./keys.js";
 import { limitsFromFlags } from "./limits.js";
@@ -39,6 +39,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Wraps each program's command, e.g. in a sandbox. */
   wrapCommand?: (command: readonly string[]) => string[];
+  /** Stops the run at once (its programs are then killed): a time limit passed. */
+  signal?: AbortSignal;
 }
 
 /** One terminal's final transcript, normalised, as its fixture holds it. */
@@ -451,14 +453,20 @@ class ScenarioRun {
     this.afterCloses(outcome);
   }
 
-  /** Everything on the terminal, scrollback included, is plain text: no colour, attribute, title or bell. */
+  /**
+   * Everything the terminal shows, scrollback included, is plain text: no colour,
+   * attribute, title or bell. The client's own prompt rows are its own business (it may
+   * style them); every other row shows what it received.
+   */
   private seePlain(client: ClientActor): Promise<void> {
     return this.waitFor([
       {
         what: `${client.name} to have shown plain text only`,
         met: () => {
           if (!client.term.settled()) return false;
-          const styling = client.term.styling();
+          const prompts = [NICKNAME_PROMPT, client.prompt].map((p) => p.trimEnd());
+          const received = new Set(client.term.rows().flatMap((row, i) => (prompts.some((p) => row.startsWith(p)) ? [] : [i])));
+          const styling = [...client.term.effects(), ...client.term.styledCells(received)];
           if (styling.length > 0) throw new Error(`${client.name} shows more than plain text:\n${styling.map((s) => `  - ${s}`).join("\n")}`);
           return true;
         },
@@ -594,7 +602,7 @@ class ScenarioRun {
 
   private waitFor(expectations: Expectation[]): Promise<void> {
     this.timeline.at(-1)?.awaited.push(...expectations.map((e) => e.what));
-    return waitForAll(expectations, this.displays, this.deadline);
+    return waitForAll(expectations, this.displays, this.deadline, this.options.signal);
   }
 
   /** Every terminal has rendered all it received and has been silent for the quiet window. */
@@ -609,6 +617,7 @@ class ScenarioRun {
         () => `${what}: ${this.displays.filter((d) => !quiet(d)).map((d) => d.name).join(", ")} still busy`,
         this.displays,
         this.deadline,
+        { signal: this.options.signal },
       );
     });
   }
@@ -682,17 +691,4 @@ class ScenarioRun {
 
 function closes(member: RawActor): Expectation {
   return { what: `${member.name}'s connection to close`, met: () => member.conn.closed };
-}
-
-/** A port nothing listens on: bound, read, released. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen({ host: "localhost", port: 0 }, () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -1,4 +1,5 @@
 /** A program in a pseudo-terminal of fixed size, rendered by a headless xterm: what a person would see. */
+import { readdirSync, readFileSync } from "node:fs";
 import { spawn, type IPty } from "node-pty";
 import xtermHeadless, { type IBufferLine } from "@xterm/headless";
 import unicode11 from "@xterm/addon-unicode11";
@@ -10,6 +11,26 @@ import { ChangeNotifier, waitUntil } from "./wait.js";
 const { Terminal: XTerm } = xtermHeadless;
 const { Unicode11Addon } = unicode11;
 const { SerializeAddon } = serialize;
+
+/** True when a process of the group runs; true too where /proc cannot tell. */
+function liveMembers(pgid: number): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return true;
+  }
+  return pids.some((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return Number(pgrp) === pgid && state !== "Z";
+    } catch {
+      return false; // Gone meanwhile.
+    }
+  });
+}
 
 /** The only environment a spawned program gets, so every machine renders the same screens. */
 export function terminalEnvironment(): Record<string, string> {
@@ -69,7 +90,7 @@ export class PtyTerminal implements Display {
   private exitStatus: ExitStatus | null = null;
   private destroying = false;
   /** What the program did to the terminal besides text: titles set, bells rung. */
-  private readonly effects: string[] = [];
+  private readonly effectList: string[] = [];
 
   constructor(options: TerminalOptions) {
     const cols = options.cols ?? 80;
@@ -84,8 +105,8 @@ export class PtyTerminal implements Display {
     this.xterm.loadAddon(new Unicode11Addon());
     this.xterm.unicode.activeVersion = "11";
     this.xterm.loadAddon(this.serializer);
-    this.xterm.onTitleChange((title) => this.effects.push(`set the window title to ${JSON.stringify(title)}`));
-    this.xterm.onBell(() => this.effects.push("rang the bell"));
+    this.xterm.onTitleChange((title) => this.effectList.push(`set the window title to ${JSON.stringify(title)}`));
+    this.xterm.onBell(() => this.effectList.push("rang the bell"));
     this.pty = spawn(file, args, { name: env.TERM!, cols, rows, cwd: options.cwd, env });
     this.pid = this.pty.pid;
     // A terminal answers queries (cursor position, device attributes): prompt_toolkit,
@@ -156,14 +177,14 @@ export class PtyTerminal implements Display {
     }
   }
 
-  /** True while any process of the program's group is still alive. */
+  /** True while any process of the program's group is still alive (a zombie, dead but not yet reaped, is not). */
   groupAlive(): boolean {
     try {
       process.kill(-this.pid, 0);
-      return true;
     } catch (err) {
       return (err as NodeJS.ErrnoException).code === "EPERM";
     }
+    return liveMembers(this.pid);
   }
 
   /** Kills the program's group and waits, up to the deadline, for it to be gone; false if it survived. */
@@ -238,10 +259,21 @@ export class PtyTerminal implements Display {
    * all it ever showed was plain text.
    */
   styling(): string[] {
-    const found = [...this.effects];
+    return [...this.effects(), ...this.styledCells()];
+  }
+
+  /** What the program did to the terminal besides text, in order: titles set, bells rung. */
+  effects(): string[] {
+    return [...this.effectList];
+  }
+
+  /** The first cell with a colour or attribute of each row (of the given rows, or of every row). */
+  styledCells(rows?: ReadonlySet<number>): string[] {
+    const found: string[] = [];
     const buffer = this.xterm.buffer.active;
     const cell = buffer.getNullCell();
     for (let i = 0; i < buffer.length; i++) {
+      if (rows !== undefined && !rows.has(i)) continue;
       const row = buffer.getLine(i);
       if (row === undefined) continue;
       for (let x = 0; x < row.length; x++) {

@@ -20,12 +20,24 @@ export class WaitTimeout extends Error {
 /** Conditions that depend on time alone (a quiet window) are re-checked this often. */
 const POLL_MS = 10;
 
+export interface WaitOptions {
+  /** How often the condition is checked besides on every change (default 10 ms): more for costly checks. */
+  pollMs?: number;
+  /** Stops the wait at once, failing it with a WaitStopped. */
+  signal?: AbortSignal;
+}
+
+/** A wait stopped from outside (a time limit passed elsewhere). */
+export class WaitStopped extends Error {
+  override name = "WaitStopped";
+}
+
 /**
  * Resolves once `check()` is true. It is checked at once, after every change of a source,
  * and every POLL_MS; at the deadline (a Date.now() value) the wait fails with a WaitTimeout
  * naming `awaited()`, which is evaluated then so it can list only what is still missing.
  */
-export function waitUntil(check: () => boolean, awaited: () => string, sources: readonly Watchable[], deadline: number): Promise<void> {
+export function waitUntil(check: () => boolean, awaited: () => string, sources: readonly Watchable[], deadline: number, options: WaitOptions = {}): Promise<void> {
   const started = Date.now();
   return new Promise<void>((resolve, reject) => {
     let done = false;
@@ -47,12 +59,19 @@ export function waitUntil(check: () => boolean, awaited: () => string, sources: 
         finish(error);
       }
     };
-    const poll = setInterval(test, POLL_MS);
+    const poll = setInterval(test, options.pollMs ?? POLL_MS);
     const timer = setTimeout(() => {
       test();
       if (!done) finish(new WaitTimeout(awaited(), Date.now() - started));
     }, Math.max(0, deadline - Date.now()));
     for (const source of sources) stops.push(source.onChange(test));
+    const { signal } = options;
+    if (signal) {
+      const stop = (): void => finish(new WaitStopped(`stopped while waiting for ${awaited()}`));
+      if (signal.aborted) return stop();
+      signal.addEventListener("abort", stop, { once: true });
+      stops.push(() => signal.removeEventListener("abort", stop));
+    }
     test();
   });
 }

@@ -3,28 +3,18 @@
  * exactly the bytes a check needs. What is judged is what a person reads on the screen
  * and what goes over the wire, never how the client redraws.
  */
+import { CLOSED, DISCONNECTED, JOINED as WELCOME_TEXT, NICKNAME_PROMPT } from "../../e2e/chat-lines.js";
+import { freePort } from "../../e2e/free-port.js";
 import { CheckFailure, type Check } from "../check.js";
 import { joinClient, startClient } from "../programs/client-under-test.js";
 import { quoteText } from "../programs/quote.js";
 import { TerminalProgram } from "../programs/terminal-program.js";
-import { freePort } from "./server.js";
-
-const NICKNAME_PROMPT = "Type your nickname>> ";
-const CLOSED = "Closed chatroom successfully.";
-const DISCONNECTED = "Server disconnected!";
-const WELCOME_TEXT = ">>> You have joined the chatroom now.";
 
 type ClientCheck = Omit<Check, "group" | "judges" | "needs"> & { needs?: string[]; group?: Check["group"] };
 
 /** A client check; it needs a client that sends its nickname unless told otherwise. */
 function check(c: ClientCheck): Check {
   return { group: "client", judges: ["client"], needs: ["client/sends-nickname"], ...c };
-}
-
-/** The program's exit status, or a failure saying how it ended instead. */
-function expectStatus(client: TerminalProgram, status: number, what: string, exit: { exitCode: number; signal: number }): void {
-  if (exit.signal === 0 && exit.exitCode === status) return;
-  throw new CheckFailure(what, `exit status ${status}`, `${exit.signal !== 0 ? `killed by signal ${exit.signal}` : `exit status ${exit.exitCode}`}; the screen:\n${client.screen()}`);
 }
 
 export const clientChecks: Check[] = [
@@ -56,7 +46,7 @@ export const clientChecks: Check[] = [
     needs: ["client/starts"],
     hint: 'send the nickname without the spaces around it, followed by "\\n"',
     async run(ctx) {
-      const { client, conn } = await startClient(ctx);
+      const { client, conn } = await startClient(ctx, { prompted: true });
       client.type("  Lion \r");
       const line = await conn.nextLine(0, "the server receives the nickname line");
       if (line !== "Lion") throw new CheckFailure("the nickname line is the nickname, trimmed", quoteText("Lion\n"), conn.arrivedSince(0));
@@ -68,9 +58,8 @@ export const clientChecks: Check[] = [
     section: "11 The client",
     hint: "on Enter with an empty (or all-space) answer, send nothing and show the nickname prompt again",
     async run(ctx) {
-      const { client, conn } = await startClient(ctx);
       // Whatever the prompt says (client/nickname-prompt judges that), it must come back.
-      await client.expectScreen(() => client.term.cursorLine().before.trim() !== "", "the client shows its nickname prompt", `the input line ${quoteText(NICKNAME_PROMPT + "▮")}`);
+      const { client, conn } = await startClient(ctx, { prompted: true });
       const prompt = client.term.cursorLine().before;
       client.type("\r");
       client.type("   \r");
@@ -87,7 +76,7 @@ export const clientChecks: Check[] = [
     section: "11 The client",
     hint: 'after sending the nickname, show the input line "NICK: " at once, without waiting for the server',
     async run(ctx) {
-      const { client, conn } = await startClient(ctx);
+      const { client, conn } = await startClient(ctx, { prompted: true });
       client.type("Lion\r");
       await conn.nextLine(0, "the server receives the nickname line");
       await client.expectInputLine("Lion: ", "", "the input line becomes the empty chat prompt (the server has not answered)");
@@ -235,8 +224,8 @@ export const clientChecks: Check[] = [
       client.type("quit\r");
       await client.expectLines([prompt + "quit", CLOSED], "the client shows its quit line, then the goodbye");
       await conn.expectEnd(mark, "the client closes its connection");
-      if (conn.linesSince(mark).lines.includes("quit")) throw new CheckFailure("quit is not sent to the server", "nothing", conn.arrivedSince(mark));
-      expectStatus(client, 0, "the client exits with status 0", await client.expectExit("the client exits"));
+      conn.expectNothingSince(mark, "quit is not sent to the server, nor anything else");
+      await client.expectExitStatus(0, "the client exits with status 0");
     },
   }),
   check({
@@ -261,7 +250,7 @@ export const clientChecks: Check[] = [
     async run(ctx) {
       const { client, conn } = await joinClient(ctx);
       conn.end();
-      expectStatus(client, 2, "the client exits with status 2", await client.expectExit("the client exits once the server closed the connection"));
+      await client.expectExitStatus(2, "the client exits with status 2 once the server closed the connection");
     },
   }),
   check({
@@ -276,7 +265,7 @@ export const clientChecks: Check[] = [
       client.press("Ctrl-D");
       await client.expectLines([CLOSED], "the client says goodbye");
       await conn.expectEnd(mark, "the client closes its connection");
-      expectStatus(client, 0, "the client exits with status 0", await client.expectExit("the client exits"));
+      await client.expectExitStatus(0, "the client exits with status 0");
     },
   }),
   check({
@@ -293,8 +282,8 @@ export const clientChecks: Check[] = [
       client.press("Ctrl-C");
       await client.expectLines([prompt + "half a line", CLOSED], "the client shows its input line as typed, then the goodbye");
       await conn.expectEnd(mark, "the client closes its connection");
-      if (conn.linesSince(mark).lines.length > 0) throw new CheckFailure("the half-typed line is not sent", "nothing", conn.arrivedSince(mark));
-      expectStatus(client, 0, "the client exits with status 0", await client.expectExit("the client exits"));
+      conn.expectNothingSince(mark, "the half-typed line is not sent, nor anything else");
+      await client.expectExitStatus(0, "the client exits with status 0");
     },
   }),
   check({
@@ -307,10 +296,13 @@ export const clientChecks: Check[] = [
       const { client, conn } = await joinClient(ctx);
       await conn.send("Tiger(4242): before the escapes\n");
       await client.expectLines(["Tiger(4242): before the escapes"], "the client shows the first line");
+      const effects = client.term.effects().length;
       await conn.send("Nc(4244): \x1b[31mred\x1b[0m \x1b[1;4mbold\x1b[0m\x1b[2J\x1b[3J\x1b[H\x1b]0;pwned\x07\x07\x1b[A\x1b[2K\nTiger(4242): after the escapes\n");
       await client.expectLines(["Tiger(4242): after the escapes"], "the client shows the line after the escapes");
-      const styling = client.term.styling();
-      if (styling.length > 0) throw new CheckFailure("the screen shows plain text only", "no colour, attribute, title or bell", styling.join("; "));
+      // The client may style its own prompt: only the rows that show what was received, and titles or bells, are judged.
+      const received = new Set(client.term.textRows().flatMap((row, i) => (/^(Nc\(4244\)|Tiger\(4242\)): /.test(row.text) ? [i] : [])));
+      const obeyed = [...client.term.effects().slice(effects), ...client.term.styledCells(received)];
+      if (obeyed.length > 0) throw new CheckFailure("the lines received show as plain text, and nothing else happened", "no colour, attribute, title or bell", obeyed.join("; "));
       await client.expectLines(["Tiger(4242): before the escapes"], "the line before the escapes is still on the screen: nothing was cleared or erased");
       await client.expectLines([/^Nc\(4244\): .*red.*bold/], "the text around the escapes shows", { expected: "Nc(4244): ... red ... bold ..." });
     },
@@ -325,9 +317,8 @@ export const clientChecks: Check[] = [
     async run(ctx) {
       const port = await freePort();
       const client = new TerminalProgram(ctx, "client", [...ctx.programs.client, "--port", String(port)]);
-      const exit = await client.expectExit("the client exits when nothing listens on its port", 5_000);
+      await client.expectExitStatus(1, "the client exits with status 1 when nothing listens on its port", 5_000);
       await client.expectLines([new RegExp(`^cannot connect to localhost:${port}\\b`)], "the client says it cannot connect", { expected: `cannot connect to localhost:${port}: connection refused` });
-      expectStatus(client, 1, "the client exits with status 1", exit);
     },
   }),
 ];

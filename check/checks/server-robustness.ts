@@ -3,17 +3,25 @@
  * hostile bytes, slow readers and a graceful shutdown. A server can pass the protocol
  * group without these.
  */
+import {
+  BLANK_NICK,
+  chatLine,
+  leftNotice as left,
+  lineTooLong,
+  NICK_CONTROLS,
+  nickTooLong,
+  participants,
+  registrationTimedOut,
+  SERVER_CLOSED,
+  SERVER_SHUTTING_DOWN,
+  serverFull,
+  SHUTDOWN_NOTICE,
+} from "../../e2e/chat-lines.js";
 import { CheckFailure, type Check } from "../check.js";
 import { quoteText } from "../programs/quote.js";
 import { ServerUnderTest } from "../programs/server-under-test.js";
 
-const said = (nick: string, port: number, text: string): string => `${nick}(${port}): ${text}`;
-const left = (nick: string): string => `User "${nick}" left chatroom.`;
-const lineTooLong = (bytes: number): string => `>>> Your line was not sent: it is longer than ${bytes} bytes.`;
-const nickTooLong = (chars: number): string => `>>> Nickname is longer than ${chars} characters. Closing connection.`;
-const BLANK_NICK = ">>> Nickname must not be blank. Closing connection.";
-const NICK_CONTROLS = ">>> Nickname must not contain control characters. Closing connection.";
-const SHUTDOWN_NOTICE = ">>> The server is shutting down.";
+const said = (nick: string, port: number, text: string): string => chatLine(nick, String(port), text);
 
 type RobustnessCheck = Omit<Check, "group" | "judges" | "needs"> & { needs?: string[] };
 
@@ -70,7 +78,7 @@ function refusalCheck(id: string, name: string, nickLine: string, refusal: strin
       await refused.expectEnd(0, "then the server closes the connection");
       // Nobody was told: Lion hears of Tiger's join, as the second participant, and nothing else.
       await server.join("Tiger");
-      await lion.expectLines(["Now participants: 2"], lionMark, "Lion is then told that Tiger joined, as the second participant");
+      await lion.expectLines([participants(2)], lionMark, "Lion is then told that Tiger joined, as the second participant");
       const heard = lion.linesSince(lionMark).lines.filter((line) => line.includes(`(${refused.localPort})`) || line.includes("left chatroom"));
       if (heard.length > 0) throw new CheckFailure("Lion hears nothing of the refused connection", "only Tiger's join notice", lion.arrivedSince(lionMark));
     },
@@ -175,7 +183,7 @@ export const serverRobustnessChecks: Check[] = [
       const lion = await server.join("Lion");
       const shy = await server.connect("Shy");
       const third = await server.connect("Third");
-      await third.expectLines([">>> The chatroom is full (2 clients). Try again later."], 0, "Third is told the room is full (Lion joined, Shy still registering)");
+      await third.expectLines([serverFull(2)], 0, "Third is told the room is full (Lion joined, Shy still registering)");
       await third.expectEnd(0, "then the server closes Third's connection");
       shy.end();
       await shy.expectEnd(0, "the server closes Shy's connection after Shy's FIN");
@@ -196,7 +204,7 @@ export const serverRobustnessChecks: Check[] = [
       const quiet = await server.connect("Quiet");
       const half = await server.connect("Half");
       await half.send("Li");
-      const notice = ">>> No nickname received within 1 second. Closing connection.";
+      const notice = registrationTimedOut(1000);
       await quiet.expectLines([notice], 0, "Quiet, who sent nothing, is told so", { within: 4_000 });
       await half.expectLines([notice], 0, "Half, who sent half a nickname, is told so", { within: 4_000 });
       await quiet.expectEnd(0, "then the server closes Quiet's connection");
@@ -216,8 +224,7 @@ export const serverRobustnessChecks: Check[] = [
       // Rounds that Lion keeps up with, until Slow's backlog, past both kernels' socket
       // buffers, reaches the cap: 64 KiB a round, at most 16 MiB.
       const line = "m".repeat(1000);
-      const gone = Buffer.from(left("Slow"));
-      for (let round = 0; round < 256 && !lion!.bytes.includes(gone); round++) {
+      for (let round = 0; round < 256 && !lion!.hasReceived(left("Slow")); round++) {
         const mark = lion!.mark();
         await tiger!.send(Array.from({ length: 64 }, (_, i) => `${line} ${round}.${i}\n`).join(""));
         await lion!.expectLines([said("Tiger", tiger!.localPort, `${line} ${round}.63`)], mark, `Lion receives Tiger's lines (round ${round + 1}) while Slow reads nothing`, { within: 5_000 });
@@ -236,7 +243,8 @@ export const serverRobustnessChecks: Check[] = [
     hint: 'on SIGTERM send ">>> The server is shutting down." to every connection, joined or not, then close them without leave notices',
     async run(ctx) {
       const server = await ServerUnderTest.start(ctx);
-      const [lion] = await server.joinAll("Lion", "Tiger");
+      const [lion, tiger] = await server.joinAll("Lion", "Tiger");
+      await server.settle(tiger!, [lion!]);
       const shy = await server.connect("Shy");
       const mark = lion!.mark();
       server.signal("SIGTERM");
@@ -258,7 +266,7 @@ export const serverRobustnessChecks: Check[] = [
       await server.joinAll("Lion");
       const mark = server.consoleMark();
       server.signal("SIGTERM");
-      await server.expectConsole([">>> Server is shutting down...", ">>> Server closed."], mark, "the console shows the shutdown", undefined, 5_000);
+      await server.expectConsole([SERVER_SHUTTING_DOWN, SERVER_CLOSED], mark, "the console shows the shutdown", undefined, 5_000);
     },
   }),
 ];

@@ -2,20 +2,14 @@
  * Server checks of the protocol itself (what the seed report had, with its framing fixed),
  * over raw sockets, no terminal but the server's own console. Each starts its own server.
  */
-import { createServer } from "node:net";
+import { chatLine, chatReceived, JOINED as WELCOME_TEXT, leftNotice as left, participants as count, PROPAGATED, WAITING } from "../../e2e/chat-lines.js";
 import { CheckFailure, type Check, type CheckContext } from "../check.js";
-import { ServerUnderTest } from "../programs/server-under-test.js";
 import { quoteText } from "../programs/quote.js";
+import { ServerUnderTest } from "../programs/server-under-test.js";
+import { freePort } from "../../e2e/free-port.js";
 
-const WELCOME_TEXT = ">>> You have joined the chatroom now.";
-const PROPAGATED = ">>> Message successfully propagated.";
-const WAITING = ">>> Waiting for clients...";
 const joined = (nick: string, port: number): string => `${nick}(${port}) has joined the chatroom!!`;
-const count = (n: number): string => `Now participants: ${n}`;
-const said = (nick: string, port: number, text: string): string => `${nick}(${port}): ${text}`;
-const left = (nick: string): string => `User "${nick}" left chatroom.`;
-/** The address in `chat received from NICK(ADDRESS:PORT)`: loopback over IPv4 or IPv6. */
-const LOOPBACK = String.raw`(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)`;
+const said = (nick: string, port: number, text: string): string => chatLine(nick, String(port), text);
 
 type ServerCheck = Omit<Check, "group" | "judges" | "needs"> & { needs?: string[] };
 
@@ -47,7 +41,7 @@ export const serverChecks: Check[] = [
     needs: ["server/starts"],
     hint: "take the port from --port N; only --port 0 means any free port",
     async run(ctx) {
-      const port = await freePort();
+      const port = await freePort("127.0.0.1");
       const server = await ServerUnderTest.start(ctx, [], port);
       if (server.port !== port) throw new CheckFailure(`started with --port ${port}, the server says it listens there`, `>>> Server is up on PORT:${port}`, `>>> Server is up on PORT:${server.port}`);
       await server.connect("Lion");
@@ -331,6 +325,7 @@ export const serverChecks: Check[] = [
     async run(ctx) {
       const server = await start(ctx);
       const [lion, tiger] = await server.joinAll("Lion", "Tiger");
+      await server.settle(tiger!, [lion!]);
       const mark = lion!.mark();
       tiger!.end();
       await tiger!.expectEnd(0, "the server closes Tiger's connection after Tiger's FIN");
@@ -432,7 +427,9 @@ export const serverChecks: Check[] = [
       const server = await start(ctx);
       const mark = server.consoleMark();
       const lion = await server.join("Lion");
-      await server.expectConsole([joined("Lion", lion.localPort), count(1), PROPAGATED, ""], mark, "the console shows Lion's join");
+      // The next connection's accept line comes after the blank line: so the blank line is judged, not the empty row under the cursor.
+      await server.connect("Tiger");
+      await server.expectConsole([joined("Lion", lion.localPort), count(1), PROPAGATED, "", WAITING], mark, "the console shows Lion's join, a blank line, then the next accept line");
     },
   }),
   check({
@@ -442,15 +439,17 @@ export const serverChecks: Check[] = [
     hint: 'print "chat received from NICK(ADDRESS:PORT)", ">>> Message successfully propagated." and a blank line for each relayed line',
     async run(ctx) {
       const server = await start(ctx);
-      const [lion] = await server.joinAll("Lion", "Tiger");
+      const [lion, tiger] = await server.joinAll("Lion", "Tiger");
       const mark = server.consoleMark();
       await lion!.send("hello\n");
-      const port = lion!.localPort;
+      await tiger!.waitForText("hello", 0, "Tiger receives Lion's line");
+      await tiger!.send("hello back\n");
+      const [lionPort, tigerPort] = [lion!.localPort, tiger!.localPort];
       await server.expectConsole(
-        [new RegExp(`^chat received from Lion\\(${LOOPBACK}:${port}\\)$`), PROPAGATED, ""],
+        [chatReceived("Lion", String(lionPort)), PROPAGATED, "", chatReceived("Tiger", String(tigerPort))],
         mark,
-        "the console shows that Lion's line was received and propagated",
-        `chat received from Lion(127.0.0.1:${port})\n${PROPAGATED}\n(a blank line)`,
+        "the console shows that Lion's line was received and propagated, a blank line, then Tiger's",
+        `chat received from Lion(127.0.0.1:${lionPort})\n${PROPAGATED}\n(a blank line)\nchat received from Tiger(127.0.0.1:${tigerPort})`,
       );
     },
   }),
@@ -480,24 +479,8 @@ export const serverChecks: Check[] = [
         server.signal(signal);
         await lion!.expectEnd(0, `Lion's connection is closed after ${signal}`, 5_000);
         await shy.expectEnd(0, `Shy's connection (no nickname yet) is closed after ${signal}`, 5_000);
-        const exit = await server.program.expectExit(`the server exits after ${signal}`, 5_000);
-        if (exit.signal !== 0 || exit.exitCode !== 0) {
-          throw new CheckFailure(`the server exits with status 0 after ${signal}`, "exit status 0", exit.signal !== 0 ? `killed by signal ${exit.signal}` : `exit status ${exit.exitCode}; the screen:\n${server.program.screen()}`);
-        }
+        await server.program.expectExitStatus(0, `the server exits with status 0 after ${signal}`, 5_000);
       },
     }),
   ),
 ];
-
-/** A port nothing listens on now: bound, read, released. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}

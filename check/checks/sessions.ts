@@ -69,7 +69,8 @@ function sessionCheck(root: string, scenario: Scenario): Check {
           cwd: ctx.cwd,
           actionTimeoutMs: ACTION_MS,
           quietMs: QUIET_MS,
-          castDir: ctx.dir,
+          castDir: join(ctx.dir, "recordings"),
+          signal: ctx.signal,
           env: ctx.env,
           wrapCommand: (command) => ctx.wrap(command),
         }));

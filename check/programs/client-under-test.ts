@@ -1,7 +1,7 @@
 /** The client being checked, started against a scripted server, and brought to the chat when a check needs it. */
 import { describeExit } from "../../e2e/expectations.js";
 import { ARRIVAL_MS, type CheckContext } from "../check.js";
-import type { Inbox } from "./inbox.js";
+import type { Probe } from "./probe.js";
 import { ScriptedServer } from "./scripted-server.js";
 import { TerminalProgram } from "./terminal-program.js";
 
@@ -13,7 +13,7 @@ export interface StartedClient {
   server: ScriptedServer;
   client: TerminalProgram;
   /** The client's connection, as the scripted server sees it. */
-  conn: Inbox;
+  conn: Probe;
 }
 
 export interface JoinedClient extends StartedClient {
@@ -21,14 +21,24 @@ export interface JoinedClient extends StartedClient {
   prompt: string;
 }
 
-/** Starts the client with `--port PORT` of a scripted server; resolves once it connected. */
-export async function startClient(ctx: CheckContext): Promise<StartedClient> {
+/**
+ * Starts the client with `--port PORT` of a scripted server; resolves once it connected
+ * and, with `prompted`, once it shows a prompt to type at (whatever it says: the checks of
+ * prompts judge that), so that what is typed next is not read before it can be.
+ */
+export async function startClient(ctx: CheckContext, options: { prompted?: boolean } = {}): Promise<StartedClient> {
   const server = await ScriptedServer.start(ctx);
   const client = new TerminalProgram(ctx, "client", [...ctx.programs.client, "--port", String(server.port)]);
   const conn = await server.connection(`the client, started with --port ${server.port}, connects to localhost:${server.port}`, CLIENT_STARTUP_MS, () =>
     client.term.finished() ? `none: the client exited (${describeExit(client.term)}); the screen:\n${client.screen()}` : undefined,
   );
+  if (options.prompted) await shown(client, "its nickname prompt", CLIENT_STARTUP_MS);
   return { server, client, conn };
+}
+
+/** Waits until the input line holds a prompt (something before the cursor). */
+function shown(client: TerminalProgram, prompt: string, within: number): Promise<void> {
+  return client.expectScreen(() => client.term.cursorLine().before.trim() !== "", `the client shows ${prompt}`, `a prompt on the input line, the cursor after it`, within);
 }
 
 /**
@@ -36,7 +46,7 @@ export async function startClient(ctx: CheckContext): Promise<StartedClient> {
  * Enter, the scripted server read the line and sent the welcome, and the welcome shows.
  */
 export async function joinClient(ctx: CheckContext, nick = "Lion"): Promise<JoinedClient> {
-  const started = await startClient(ctx);
+  const started = await startClient(ctx, { prompted: true });
   const { client, conn } = started;
   const mark = conn.mark();
   client.type(nick + "\r");
@@ -44,6 +54,6 @@ export async function joinClient(ctx: CheckContext, nick = "Lion"): Promise<Join
   await conn.send(WELCOME);
   await client.expectLines([/You have joined the chatroom now\./], "the client shows the welcome it received", { within: ARRIVAL_MS });
   // Its chat prompt, whatever it says (client/chat-prompt judges that), once it shows.
-  await client.expectScreen(() => client.term.cursorLine().before.trim() !== "", "", "").catch(() => ctx.log("the client shows no prompt after the welcome"));
+  await shown(client, "its chat prompt", ARRIVAL_MS).catch(() => ctx.log("the client shows no prompt after the welcome"));
   return { ...started, prompt: client.term.cursorLine().before };
 }

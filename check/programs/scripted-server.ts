@@ -2,11 +2,11 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { waitUntil, WaitTimeout } from "../../e2e/wait.js";
 import { CheckFailure, type CheckContext, type Owned } from "../check.js";
-import { Inbox, seconds } from "./inbox.js";
+import { formatSeconds, Probe } from "./probe.js";
 
 export class ScriptedServer implements Owned {
   readonly name = "scripted server";
-  private readonly accepted: Inbox[] = [];
+  private readonly accepted: Probe[] = [];
   private readonly servers: Server[] = [];
   private constructor(
     private readonly ctx: CheckContext,
@@ -28,14 +28,14 @@ export class ScriptedServer implements Owned {
   }
 
   private add(socket: Socket): void {
-    const inbox = new Inbox("client's connection", socket, (line) => this.ctx.log(line));
+    const inbox = new Probe("client's connection", socket, (line) => this.ctx.log(line));
     this.accepted.push(inbox);
     this.ctx.own(inbox);
     this.ctx.log(`scripted server: accepted a connection from port ${socket.remotePort}`);
   }
 
   /** The first connection, once the client has made it; fails at once when `gone()` says the client gave up. */
-  async connection(what: string, within: number, gone: () => string | undefined = () => undefined): Promise<Inbox> {
+  async connection(what: string, within: number, gone: () => string | undefined = () => undefined): Promise<Probe> {
     try {
       await waitUntil(
         () => {
@@ -50,13 +50,9 @@ export class ScriptedServer implements Owned {
       );
     } catch (error) {
       if (!(error instanceof WaitTimeout)) throw error;
-      throw new CheckFailure(what, `a connection to localhost:${this.port}`, `none within ${seconds(within)}`);
+      throw new CheckFailure(what, `a connection to localhost:${this.port}`, `none within ${formatSeconds(within)}`);
     }
     return this.accepted[0]!;
-  }
-
-  get connections(): number {
-    return this.accepted.length;
   }
 
   async dispose(): Promise<boolean> {

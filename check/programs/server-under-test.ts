@@ -1,15 +1,46 @@
 /** The server being checked: started with --port and flags in a terminal, its port read from its console. */
+import { SERVER_UP } from "../../e2e/chat-lines.js";
 import { describeExit } from "../../e2e/expectations.js";
+import type { PtyTerminal } from "../../e2e/terminal.js";
 import { waitUntil, WaitTimeout } from "../../e2e/wait.js";
 import { ARRIVAL_MS, CheckFailure, type CheckContext } from "../check.js";
-import { Inbox } from "./inbox.js";
+import { quoteText } from "./quote.js";
+import { Probe } from "./probe.js";
 import { isListening } from "./tcp-table.js";
 import { TerminalProgram } from "./terminal-program.js";
 
-/** The line a server prints once it listens (PROTOCOL.md section 1); group 1 is the port. */
-export const PORT_LINE = /^>>> Server is up on PORT:(\d+)$/;
 /** How long a server may take to print its port line. */
 export const STARTUP_MS = 10_000;
+
+/** What a terminal printed, its wrapped rows joined, lines separated by " | ". */
+export function printedLines(term: PtyTerminal): string {
+  const text = term
+    .textRows()
+    .map((row) => row.text.trimEnd() + (row.next === "continues" ? "" : "\n"))
+    .join("");
+  const lines = text.split("\n").filter((line) => line !== "");
+  return lines.length === 0 ? "nothing" : lines.join(" | ").slice(0, 500);
+}
+
+/**
+ * Waits for the port line (PROTOCOL.md section 1) and returns the port. Fails, saying how
+ * the program ended or that time ran out, and what it printed instead.
+ */
+export async function portLine(term: PtyTerminal, what: string, within = STARTUP_MS): Promise<number> {
+  const found = (): number | undefined => {
+    const match = term.rows().map((row) => SERVER_UP.exec(row.trimEnd())).find((m) => m !== null);
+    return match ? Number(match[1]) : undefined;
+  };
+  try {
+    await waitUntil(() => found() !== undefined || term.finished(), () => what, [term], Date.now() + within);
+  } catch (error) {
+    if (!(error instanceof WaitTimeout)) throw error;
+  }
+  const port = found();
+  if (port !== undefined) return port;
+  const how = term.exit ? `it exited (${describeExit(term)})` : `not within ${within / 1000} s`;
+  throw new CheckFailure(what, ">>> Server is up on PORT:N", `${how}; it printed: ${printedLines(term)}`);
+}
 
 export class ServerUnderTest {
   private constructor(
@@ -25,63 +56,67 @@ export class ServerUnderTest {
   static async start(ctx: CheckContext, flags: readonly string[] = [], port = 0): Promise<ServerUnderTest> {
     const args = ["--port", String(port), ...flags];
     const program = new TerminalProgram(ctx, "server", [...ctx.programs.server, ...args]);
-    const portLine = (): RegExpExecArray | undefined => program.term.rows().map((row) => PORT_LINE.exec(row.trimEnd())).find((m) => m !== null) ?? undefined;
-    const what = `the server, started with ${args.join(" ")}, prints ">>> Server is up on PORT:N"`;
-    try {
-      await waitUntil(
-        () => {
-          if (portLine() !== undefined) return true;
-          if (program.term.finished()) throw new CheckFailure(what, ">>> Server is up on PORT:N", `it exited (${describeExit(program.term)}) first; its screen:\n${program.screen()}`);
-          return false;
-        },
-        () => what,
-        [program.term],
-        Date.now() + STARTUP_MS,
-      );
-    } catch (error) {
-      if (!(error instanceof WaitTimeout)) throw error;
-      throw new CheckFailure(what, ">>> Server is up on PORT:N", `not within ${STARTUP_MS / 1000} s; its screen:\n${program.screen()}`);
-    }
-    return new ServerUnderTest(ctx, program, Number(portLine()![1]));
+    const bound = await portLine(program.term, `the server, started with ${args.join(" ")}, prints ">>> Server is up on PORT:N"`);
+    return new ServerUnderTest(ctx, program, bound);
   }
 
   /**
-   * Opens a connection, as a client would, without sending anything; first waits a moment
-   * for the port to listen: a server may print its port line just before it listens.
+   * Opens a connection, as a client would, without sending anything. A refused connection
+   * is tried once more when the port listens: a server may print its port line just
+   * before it listens.
    */
-  async connect(name: string): Promise<Inbox> {
-    await waitUntil(() => isListening(this.port) || this.program.term.finished(), () => "the port to listen", [this.program.term], Date.now() + ARRIVAL_MS).catch(() => {});
-    let inbox: Inbox;
+  async connect(name: string): Promise<Probe> {
+    const open = (): Promise<Probe> => Probe.open(name, this.port, (line) => this.ctx.log(line));
+    let probe: Probe;
     try {
-      inbox = await Inbox.open(name, this.port, (line) => this.ctx.log(line));
+      probe = await open().catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== "ECONNREFUSED") throw error;
+        await waitUntil(() => isListening(this.port) || this.program.term.finished(), () => "the port to listen", [this.program.term], Date.now() + ARRIVAL_MS, { pollMs: 25 }).catch(() => {});
+        return open();
+      });
     } catch (error) {
       throw new CheckFailure(`${name} connects to the server on port ${this.port}`, "the connection accepted", (error as Error).message);
     }
-    this.ctx.own(inbox);
-    return inbox;
+    this.ctx.own(probe);
+    return probe;
   }
 
   /**
    * Connects and sends the nickname line; resolves once the server answered with a line
    * (the welcome, whatever it says: the check "server/welcome" judges its text) and each
    * member given has received a line since (its join notice, whatever it says), or a
-   * while has passed: so what they receive later is not mistaken for the notice.
+   * while has passed. A server that closes the connection instead refused the nickname.
    */
-  async join(name: string, nickLine = name + "\n", members: readonly Inbox[] = []): Promise<Inbox> {
-    const inbox = await this.connect(name);
-    const mark = inbox.mark();
+  async join(name: string, nickLine = name + "\n", members: readonly Probe[] = []): Promise<Probe> {
+    const probe = await this.connect(name);
+    const mark = probe.mark();
     const marks = members.map((m) => m.mark());
-    await inbox.send(nickLine);
-    await inbox.nextLine(mark, `the server answers ${name}'s nickname with a line`);
+    await probe.send(nickLine);
+    await probe.nextLine(mark, `the server answers ${name}'s nickname with a line`);
     await Promise.all(members.map((m, i) => m.nextLine(marks[i]!, "").catch(() => this.ctx.log(`${m.name} received no line when ${name} joined`))));
-    return inbox;
+    if (probe.ended) {
+      throw new CheckFailure(`${name} joins with the nickname ${quoteText(nickLine.replace(/\n$/, ""))}`, ">>> You have joined the chatroom now.", `${probe.arrivedSince(mark)}, then the server closed the connection`);
+    }
+    return probe;
   }
 
   /** Joins several members, one after the other, each answered, and the others told, before the next connects. */
-  async joinAll(...names: string[]): Promise<Inbox[]> {
-    const members: Inbox[] = [];
+  async joinAll(...names: string[]): Promise<Probe[]> {
+    const members: Probe[] = [];
     for (const name of names) members.push(await this.join(name, name + "\n", members));
     return members;
+  }
+
+  /**
+   * Makes sure everything the server sent the members before now has arrived: `from` says a
+   * line, and each of the others waits for it (a server sends one member's output in order).
+   * So a mark taken after this is not confused by the tail of an earlier notice.
+   */
+  async settle(from: Probe, others: readonly Probe[]): Promise<void> {
+    const text = `settling ${Math.random().toString(36).slice(2, 10)}`;
+    const marks = others.map((o) => o.mark());
+    await from.send(text + "\n");
+    await Promise.all(others.map((o, i) => o.waitForText(text, marks[i]!, `${o.name} receives ${from.name}'s line (so that everything sent before it has arrived)`)));
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -91,10 +126,11 @@ export class ServerUnderTest {
 
   /** A mark on the console: lines printed later show at or below it. */
   consoleMark(): number {
-    return this.program.mark();
+    return this.program.rowMark();
   }
 
   async expectConsole(block: readonly (string | RegExp)[], since: number, what: string, expected?: string, within = ARRIVAL_MS): Promise<void> {
     await this.program.expectLines(block, what, { since, within, expected });
   }
 }
+

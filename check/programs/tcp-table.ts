@@ -46,21 +46,11 @@ export function isListening(port: number): boolean {
   return all === undefined || all.some((e) => e.local === port && e.state === "0A");
 }
 
-export interface Queues {
-  /** Sent, not yet acknowledged by the peer. */
-  tx: number;
-  /** Received, not yet read by the program. */
-  rx: number;
-}
-
-/** The queues of the socket whose local port is `local` and remote port `remote`, if there is one. */
-export function queuesOf(local: number, remote: number): Queues | undefined {
-  return entries()?.find((e) => e.local === local && e.remote === remote);
-}
-
-/** True once what this side sent has been acknowledged and read by the program at the other end. */
+/** True once what this side sent has been acknowledged and read by the program at the other end (one read of the table). */
 export function readByPeer(localPort: number, remotePort: number): boolean {
-  const ours = queuesOf(localPort, remotePort);
-  const theirs = queuesOf(remotePort, localPort);
+  const all = entries();
+  if (all === undefined) return true; // No table to ask: the caller goes on.
+  const ours = all.find((e) => e.local === localPort && e.remote === remotePort);
+  const theirs = all.find((e) => e.local === remotePort && e.remote === localPort);
   return ours !== undefined && theirs !== undefined && ours.tx === 0 && theirs.rx === 0;
 }

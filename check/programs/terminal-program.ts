@@ -7,7 +7,7 @@ import { PtyTerminal, type ExitStatus } from "../../e2e/terminal.js";
 import { normaliseRows, PortNames } from "../../e2e/transcript.js";
 import { waitUntil, WaitTimeout } from "../../e2e/wait.js";
 import { ARRIVAL_MS, CheckFailure, type CheckContext, type Owned } from "../check.js";
-import { seconds } from "./inbox.js";
+import { formatSeconds } from "./probe.js";
 import { quoteText } from "./quote.js";
 
 /** How long a killed program may take to be gone. */
@@ -42,7 +42,7 @@ export class TerminalProgram implements Owned {
   }
 
   /** The row the cursor is on: lines that appear later start there or below. */
-  mark(): number {
+  rowMark(): number {
     return this.term.cursorRow();
   }
 
@@ -68,15 +68,17 @@ export class TerminalProgram implements Owned {
     await this.waitOrFail(found, what, expected, within);
   }
 
+  /** Waits for the program to exit, and fails unless it exited with this status. */
+  async expectExitStatus(status: number, what: string, within = ARRIVAL_MS): Promise<void> {
+    const exit = await this.expectExit(what, within);
+    if (exit.signal === 0 && exit.exitCode === status) return;
+    throw new CheckFailure(what, `exit status ${status}`, `${describeExit(this.term)}; the screen:\n${this.screen()}`);
+  }
+
   /** Waits for the program to exit (all its output read) and returns how it ended. */
   async expectExit(what: string, within = ARRIVAL_MS): Promise<ExitStatus> {
     await this.waitOrFail(() => this.term.finished(), what, "the program to exit", within, () => `it was still running; the screen:\n${this.screen()}`);
     return this.term.exit!;
-  }
-
-  /** Fails at once if the program exited. */
-  mustRun(what: string): void {
-    if (this.term.finished()) throw new CheckFailure(what, "the program running", `it exited (${describeExit(this.term)}); the screen:\n${this.screen()}`);
   }
 
   /** The screen as text, scrollback included (its last rows), trailing blanks gone. */
@@ -105,7 +107,7 @@ export class TerminalProgram implements Owned {
     } catch (error) {
       if (!(error instanceof WaitTimeout)) throw error;
       const exited = this.term.exit ? ` (it exited: ${describeExit(this.term)})` : "";
-      throw new CheckFailure(what, expected, `${actual ? actual() : `not within ${seconds(within)}${exited}; the screen:\n${this.screen()}`}`);
+      throw new CheckFailure(what, expected, `${actual ? actual() : `not within ${formatSeconds(within)}${exited}; the screen:\n${this.screen()}`}`);
     }
   }
 }

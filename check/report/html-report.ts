@@ -9,7 +9,10 @@ import { summarize, type RunReport } from "./run-report.js";
 function item(report: RunReport, c: CheckResult): ReportItem {
   const dir = join(report.outDir, c.dir);
   const ran = c.skip === undefined && existsSync(dir);
-  const casts = ran
+  // A session's recordings come with its record; another check's are in its folder.
+  const casts = c.session
+    ? c.session.record.displays.map((d) => ({ name: d.name, text: d.cast }))
+    : ran
     ? readdirSync(dir)
         .filter((f) => f.endsWith(".cast"))
         .sort()

@@ -58,7 +58,7 @@ export function textReport(report: RunReport, style: Style, cwd = process.cwd())
     out.push("", style.bold(GROUPS[group]));
     const applicable = checks.filter((c) => c.skip !== "not-applicable");
     if (applicable.length === 0) {
-      out.push(`  ${style.dim(`${checks.length} checks not applicable: ${checks[0]!.message.replace(/^not applicable: /, "")}`)}`);
+      out.push(`  ${style.dim(`${checks.length} check${checks.length === 1 ? "" : "s"} not applicable: ${checks[0]!.message.replace(/^not applicable: /, "")}`)}`);
       continue;
     }
     // Failures first within a group, then skips, then passes: what needs work is on top.

@@ -94,7 +94,7 @@ group("dummy-chat-check", () => {
     expect(notFound.stderr).toBe("dummy-chat-check: --server: command not found: no-such-program (not on PATH)");
     const noPortLine = await dummyChatCheck(["--server", "sh -c 'echo hello, I am a server; exit 3'"]);
     expect(noPortLine.exitCode).toBe(2);
-    expect(noPortLine.stderr).toBe('dummy-chat-check: the server never printed its port line ">>> Server is up on PORT:N" when started with --port 0: it exited (status 3); it printed: hello, I am a server');
+    expect(noPortLine.stderr).toBe('dummy-chat-check: the server never printed its port line ">>> Server is up on PORT:N" when started with --port 0: it exited (exit status 3); it printed: hello, I am a server');
     const usage = await dummyChatCheck(["--jobs", "0", "--server", referenceServer]);
     expect(usage.exitCode).toBe(2);
     expect(usage.stderr.split("\n")[0]).toBe('dummy-chat-check: --jobs must be a whole number from 1 to 64, not "0"');

@@ -16,6 +16,38 @@ export interface Mutant {
   scope: "side" | "targeted";
 }
 
+/** Variants of the Python implementation that still follow PROTOCOL.md: they must pass. */
+export interface Variant {
+  id: string;
+  /** What is different, and why it is still right. */
+  change: string;
+  file: "server.py" | "client.py";
+  edits: Array<[string, string]>;
+  /** The checks to run (with what they need). */
+  only: string[];
+}
+
+export const VARIANTS: Variant[] = [
+  {
+    id: "slow-prompt",
+    change: "shows its nickname prompt half a second after connecting, and throws away keys typed before (as tty.setraw may)",
+    file: "client.py",
+    edits: [
+      ["    async def converse(self):\n", "    async def converse(self):\n        await asyncio.sleep(0.5)\n        __import__(\"termios\").tcflush(sys.stdin.fileno(), __import__(\"termios\").TCIFLUSH)\n"],
+    ],
+    only: ["client/", "client-robustness/"],
+  },
+  {
+    id: "bold-prompts",
+    change: "shows its prompts in bold (its own screen, not what it received)",
+    file: "client.py",
+    edits: [
+      ["        line = await self.session.prompt_async(message, pre_run=self._exit_if_ending)\n", "        line = await self.session.prompt_async(__import__(\"prompt_toolkit.formatted_text\", fromlist=[\"FormattedText\"]).FormattedText([(\"bold\", message)]), pre_run=self._exit_if_ending)\n"],
+    ],
+    only: ["client/", "client-robustness/", "session/control-characters", "session/lion-tiger-rabbit"],
+  },
+];
+
 export const MUTANTS: Mutant[] = [
   // ---- servers, each run over every server check ----
   {
@@ -407,6 +439,24 @@ export const MUTANTS: Mutant[] = [
     ],
     catches: ["session/history"],
     cause: /-Lion: second line/,
+    scope: "targeted",
+  },
+  {
+    id: "sends-quit-unterminated",
+    bug: "sends quit, without a newline, before leaving",
+    file: "client.py",
+    edits: [['            if line.strip() == "quit":\n                return\n', '            if line.strip() == "quit":\n                self.writer.write(b"quit")\n                return\n']],
+    catches: ["client/quit"],
+    cause: /"quit"/,
+    scope: "targeted",
+  },
+  {
+    id: "no-blank-after-join",
+    bug: "prints no blank line after a join on its console",
+    file: "server.py",
+    edits: [['        log(f"Now participants: {count}")\n        log(">>> Message successfully propagated.")\n        log()\n', '        log(f"Now participants: {count}")\n        log(">>> Message successfully propagated.")\n']],
+    catches: ["server/console-join"],
+    cause: /Waiting for clients/,
     scope: "targeted",
   },
   {

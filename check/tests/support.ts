@@ -7,7 +7,7 @@ import type { Check } from "../check.js";
 import { checkImplementation, packageVersion } from "../check-implementation.js";
 import type { RunReport } from "../report/run-report.js";
 import type { CheckResult } from "../run-checks.js";
-import type { Mutant } from "./mutants.js";
+import type { Mutant, Variant } from "./mutants.js";
 
 export const ROOT = packageRoot();
 export const IMPLEMENTATIONS = join(ROOT, "check", "tests", "implementations");
@@ -17,6 +17,12 @@ export const PYTHON = "/usr/bin/python3";
 export const python = {
   server: `${PYTHON} ${join(IMPLEMENTATIONS, "python", "server.py")}`,
   client: `${PYTHON} ${join(IMPLEMENTATIONS, "python", "client.py")}`,
+};
+
+/** A second one, written independently from the docs: threads, and a client that draws its input line itself (no prompt_toolkit). */
+export const pythonThreads = {
+  server: `${PYTHON} ${join(IMPLEMENTATIONS, "python-threads", "server.py")}`,
+  client: `${PYTHON} ${join(IMPLEMENTATIONS, "python-threads", "client.py")}`,
 };
 
 let runs = 0;
@@ -39,7 +45,7 @@ export function runChecker(impl: { server?: string; client?: string }, label: st
 }
 
 /** A copy of the Python implementation with the mutant's edits; each edited text must occur exactly once. */
-export function mutate(mutant: Mutant): string {
+export function mutate(mutant: Mutant | Variant): string {
   const dir = mkdtempSync(join(tmpdir(), `mutant-${mutant.id}-`));
   cpSync(join(IMPLEMENTATIONS, "python"), dir, { recursive: true });
   const path = join(dir, mutant.file);
@@ -54,6 +60,9 @@ export function mutate(mutant: Mutant): string {
 }
 
 export const byStatus = (report: RunReport, status: CheckResult["status"]): string[] => report.checks.filter((c) => c.status === status).map((c) => c.id);
+
+/** The applicable checks that did not pass: failed, or skipped because a check they need did not pass. */
+export const notPassed = (report: RunReport): string[] => report.checks.filter((c) => c.status === "failed" || c.skip === "needs").map((c) => c.id);
 
 /** Everything a student reads about a failure. */
 export const failureText = (c: CheckResult): string => [c.message, c.expected ?? "", c.actual ?? "", c.hint ?? ""].join("\n");

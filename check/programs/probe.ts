@@ -1,6 +1,8 @@
 /**
- * One TCP connection seen from the checker's side: what it sends, every byte it receives,
- * and waits on what arrived since a mark, failing with the escaped bytes that did arrive.
+ * One TCP connection seen from the checker's side, as a client to the server under test
+ * or as the scripted server's end of the client under test: what it sends, every byte it
+ * receives, and waits on what arrived since a mark, failing with the escaped bytes that
+ * did arrive.
  */
 import { connect, type Socket } from "node:net";
 import { ChangeNotifier, waitUntil, WaitTimeout, type Watchable } from "../../e2e/wait.js";
@@ -8,14 +10,23 @@ import { ARRIVAL_MS, CheckFailure, type Owned } from "../check.js";
 import { quoteBytes, quoteText, shorten } from "./quote.js";
 import { readByPeer } from "./tcp-table.js";
 
-export class Inbox implements Watchable, Owned {
+/** Chunks longer than this are logged in part: the log stays readable and cheap. */
+const LOGGED_BYTES = 2_000;
+/** Reading the kernel's socket table costs milliseconds: ask it less often than the usual poll. */
+const TABLE_POLL_MS = 25;
+
+export class Probe implements Watchable, Owned {
   private readonly chunks: Buffer[] = [];
+  /** Where each chunk starts in the received bytes. */
+  private readonly starts: number[] = [];
   private size = 0;
-  private cache: Buffer | null = null;
   private readonly changes = new ChangeNotifier();
-  /** The peer sent FIN (or the connection broke). */
+  /** The peer sent FIN, or the connection broke or closed. */
   ended = false;
-  closed = false;
+  /** This side's port: the PORT the server must show in lines about this connection (kept after the close). */
+  readonly localPort: number;
+  /** The other side's port. */
+  readonly remotePort: number;
 
   constructor(
     readonly name: string,
@@ -26,10 +37,10 @@ export class Inbox implements Watchable, Owned {
     this.localPort = socket.localPort ?? 0;
     this.remotePort = socket.remotePort ?? 0;
     socket.on("data", (chunk: Buffer) => {
+      this.starts.push(this.size);
       this.chunks.push(chunk);
       this.size += chunk.length;
-      this.cache = null;
-      this.log(`${name} <- ${quoteBytes(chunk)}`);
+      this.log(`${name} <- ${logged(chunk)}`);
       this.changes.notify();
     });
     socket.on("end", () => {
@@ -40,37 +51,25 @@ export class Inbox implements Watchable, Owned {
     socket.on("error", (error) => this.log(`${name}: ${error.message}`));
     socket.on("close", () => {
       this.ended = true;
-      this.closed = true;
       this.log(`${name}: closed`);
       this.changes.notify();
     });
   }
 
   /** Connects to localhost:port as a client would. */
-  static open(name: string, port: number, log: (line: string) => void): Promise<Inbox> {
+  static open(name: string, port: number, log: (line: string) => void): Promise<Probe> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: "localhost", port });
       socket.once("error", reject);
       socket.once("connect", () => {
         socket.off("error", reject);
-        resolve(new Inbox(name, socket, log));
+        resolve(new Probe(name, socket, log));
       });
     });
   }
 
-  /** This side's port: the PORT the server must show in lines about this connection (kept after the close). */
-  readonly localPort: number;
-  /** The other side's port. */
-  readonly remotePort: number;
-
   onChange(listener: () => void): () => void {
     return this.changes.onChange(listener);
-  }
-
-  /** Everything received so far. */
-  get bytes(): Buffer {
-    this.cache ??= Buffer.concat(this.chunks, this.size);
-    return this.cache;
   }
 
   /** A position in the received bytes: later waits look only at what arrives after it. */
@@ -78,27 +77,46 @@ export class Inbox implements Watchable, Owned {
     return this.size;
   }
 
+  /** The bytes received since the mark. */
+  since(mark: number): Buffer {
+    // The last chunk that starts at or before the mark.
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= mark) lo = mid;
+      else hi = mid - 1;
+    }
+    if (this.chunks.length === 0 || mark >= this.size) return Buffer.alloc(0);
+    const first = this.chunks[lo]!.subarray(mark - this.starts[lo]!);
+    return lo === this.chunks.length - 1 ? first : Buffer.concat([first, ...this.chunks.slice(lo + 1)]);
+  }
+
   /** Complete lines received since the mark (without their "\n"), and the unfinished rest. */
   linesSince(mark: number): { lines: string[]; partial: string } {
-    const lines = this.bytes.subarray(mark).toString("utf8").split("\n");
+    const lines = this.since(mark).toString("utf8").split("\n");
     const partial = lines.pop()!;
     return { lines, partial };
   }
 
-  /** Sends bytes and resolves once the kernel has them. */
+  /** True when the bytes received since the mark hold this text. */
+  hasReceived(text: string, mark = 0): boolean {
+    return this.since(mark).includes(text);
+  }
+
+  /** Sends bytes and resolves once the kernel has them; a closed connection fails the check, saying so. */
   send(data: string | Buffer): Promise<void> {
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    this.log(`${this.name} -> ${quoteBytes(bytes)}`);
+    this.log(`${this.name} -> ${logged(bytes)}`);
+    const closed = (reason: string): CheckFailure =>
+      new CheckFailure(`${this.name} sends ${shorten(quoteBytes(bytes), 80)}`, "the connection open", `it was closed (${reason}); ${this.name} had received ${this.arrivedSince(0)}`);
     return new Promise((resolve, reject) => {
-      if (this.socket.destroyed) return reject(new CheckFailure(`${this.name} could not send: its connection is closed`));
-      this.socket.write(bytes, (error) => (error ? reject(error) : resolve()));
+      if (this.socket.destroyed || this.socket.writableEnded) return reject(closed("by the other side"));
+      this.socket.write(bytes, (error) => (error ? reject(closed(error.message)) : resolve()));
     });
   }
 
-  /**
-   * Sends each piece in its own write, each once the program at the other end has read
-   * the one before (the kernel's queues say so), so that it reads them apart.
-   */
+  /** Sends each piece in its own write, each once the program at the other end has read the one before, so that it reads them apart. */
   async sendPieces(pieces: readonly (string | Buffer)[]): Promise<void> {
     for (const piece of pieces) {
       await this.send(piece);
@@ -106,10 +124,10 @@ export class Inbox implements Watchable, Owned {
     }
   }
 
-  /** Waits until what was sent has been read by the program at the other end; gives up quietly after a while (a program that does not read fails on what it shows). */
+  /** Waits until what was sent has been read by the program at the other end (the kernel's queues say so); gives up quietly after a while. */
   async readByPeer(): Promise<void> {
-    await waitUntil(() => readByPeer(this.localPort, this.remotePort), () => "the piece to be read", [], Date.now() + ARRIVAL_MS).catch(() => {
-      this.log(`${this.name}: the other end had not read what was sent after ${seconds(ARRIVAL_MS)}; going on`);
+    await waitUntil(() => readByPeer(this.localPort, this.remotePort), () => "the piece to be read", [], Date.now() + ARRIVAL_MS, { pollMs: TABLE_POLL_MS }).catch(() => {
+      this.log(`${this.name}: the other end had not read what was sent after ${formatSeconds(ARRIVAL_MS)}; going on`);
     });
   }
 
@@ -144,11 +162,11 @@ export class Inbox implements Watchable, Owned {
   async expectLines(block: readonly string[], since: number, what: string, options: { blanks?: boolean; within?: number } = {}): Promise<void> {
     const keep = (lines: string[]): string[] => (options.blanks ? lines : lines.filter((line) => line !== ""));
     const wanted = keep([...block]);
-    const found = (): boolean => indexOfBlock(keep(this.linesSince(since).lines), wanted) >= 0;
+    const found = (): boolean => containsBlock(keep(this.linesSince(since).lines), wanted);
     await this.waitOrFail(found, since, what, block.map((line) => line + "\n").join(""), options.within);
   }
 
-  /** Waits for the first complete line since the mark and returns it (with the bytes before the next mark). */
+  /** Waits for the first complete line since the mark and returns it. */
   async nextLine(since: number, what: string, within = ARRIVAL_MS): Promise<string> {
     await this.waitOrFail(() => this.linesSince(since).lines.length > 0, since, what, "a line ending in \\n", within);
     return this.linesSince(since).lines[0]!;
@@ -156,8 +174,7 @@ export class Inbox implements Watchable, Owned {
 
   /** Waits until the text has arrived since the mark, whole lines or not: for pacing, not for judging. */
   async waitForText(text: string, since: number, what: string, within = ARRIVAL_MS): Promise<void> {
-    const bytes = Buffer.from(text, "utf8");
-    await this.waitOrFail(() => this.bytes.subarray(since).includes(bytes), since, what, text, within);
+    await this.waitOrFail(() => this.hasReceived(text, since), since, what, text, within);
   }
 
   /** Waits until the peer closes the connection (FIN or reset). */
@@ -166,19 +183,22 @@ export class Inbox implements Watchable, Owned {
       await waitUntil(() => this.ended, () => what, [this], Date.now() + within);
     } catch (error) {
       if (!(error instanceof WaitTimeout)) throw error;
-      throw new CheckFailure(what, "the connection closed", `still open after ${seconds(within)}; ${this.arrivedSince(since)} arrived`);
+      throw new CheckFailure(what, "the connection closed", `still open after ${formatSeconds(within)}; ${this.arrivedSince(since)} arrived`);
     }
+  }
+
+  /** Fails unless nothing at all arrived since the mark. */
+  expectNothingSince(since: number, what: string): void {
+    if (this.since(since).length > 0) throw new CheckFailure(what, "nothing", this.arrivedSince(since));
   }
 
   /** What arrived since the mark, as a student should see it in a failure. */
   arrivedSince(since: number): string {
-    const bytes = this.bytes.subarray(since);
-    if (bytes.length === 0) return "nothing";
-    return shorten(quoteBytes(bytes));
+    const bytes = this.since(since);
+    return bytes.length === 0 ? "nothing" : shorten(quoteBytes(bytes));
   }
 
   private async waitOrFail(found: () => boolean, since: number, what: string, expected: string, within = ARRIVAL_MS): Promise<void> {
-    const started = Date.now();
     try {
       await waitUntil(
         () => {
@@ -188,31 +208,40 @@ export class Inbox implements Watchable, Owned {
         },
         () => what,
         [this],
-        started + within,
+        Date.now() + within,
       );
     } catch (error) {
       if (!(error instanceof WaitTimeout)) throw error;
-      throw new CheckFailure(what, shorten(quoteText(expected)), `${this.describeArrival(since)} within ${seconds(within)}`);
+      throw new CheckFailure(what, shorten(quoteText(expected)), `${this.describeArrival(since)} within ${formatSeconds(within)}`);
     }
   }
 
-  /** `"User \"Tiger\" left chatroom." and no newline`, or `nothing`. */
+  /** `"User \"Tiger\" left chatroom." and no newline arrived`, or `nothing arrived`. */
   private describeArrival(since: number): string {
-    const bytes = this.bytes.subarray(since);
+    const bytes = this.since(since);
     if (bytes.length === 0) return "nothing arrived";
     const noNewline = bytes[bytes.length - 1] !== 0x0a;
     return `${shorten(quoteBytes(bytes))}${noNewline ? " and no newline" : ""} arrived`;
   }
 }
 
-export function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+/**
+ * True when the lines hold the block consecutively, byte for byte: unlike a screen's rows
+ * (e2e/display.ts), a trailing space or "\r" on the wire is a difference.
+ */
+function containsBlock(lines: readonly string[], block: readonly string[]): boolean {
+  for (let i = 0; i + block.length <= lines.length; i++) {
+    if (block.every((line, k) => lines[i + k] === line)) return true;
+  }
+  return false;
 }
 
-/** Index of the first occurrence of the block as consecutive lines, or -1. */
-export function indexOfBlock(lines: readonly string[], block: readonly string[]): number {
-  for (let i = 0; i + block.length <= lines.length; i++) {
-    if (block.every((line, k) => lines[i + k] === line)) return i;
-  }
-  return -1;
+/** A chunk for the log: whole when short, its start and its size when long. */
+function logged(chunk: Buffer): string {
+  return chunk.length <= LOGGED_BYTES ? quoteBytes(chunk) : `${quoteBytes(chunk.subarray(0, 500))} ... (${chunk.length} bytes in all)`;
+}
+
+/** 2000 → "2 s", 1500 → "1.5 s". */
+export function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
