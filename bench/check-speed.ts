@@ -51,3 +51,37 @@ for (const [name, args] of implementations) {
   const s = (x: number): string => `${x.toFixed(1)} s`;
   console.log(`| ${name} | ${summary} | ${s(Math.min(...times))} | ${s(median(times))} | ${s(Math.max(...times))} |`);
 }
+
+// The HTML report of the reference's whole run: its size, and how long its pages take to open in Chromium.
+const { launchChromium } = await import("../check/tests/browser.js");
+const { readdirSync, statSync } = await import("node:fs");
+const out = mkdtempSync(join(tmpdir(), "bench-report-"));
+const html = join(out, "html");
+execFileSync(process.execPath, [CLI, ...implementations[0]![1], "--out", out, "--html", html, "--quiet"], { stdio: "ignore" });
+const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+const sizes = files(html).map((f) => ({ f, size: statSync(f).size }));
+const total = sizes.reduce((t, s) => t + s.size, 0);
+const heaviest = sizes.filter((s) => s.f.endsWith(".html")).sort((a, b) => b.size - a.size)[0]!;
+const browser = await launchChromium();
+async function opens(file: string): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const started = performance.now();
+    await page.goto(`file://${file}`, { waitUntil: "load" });
+    times.push(performance.now() - started);
+    await page.close();
+  }
+  return times;
+}
+const index = await opens(join(html, "index.html"));
+const heavy = await opens(heaviest.f);
+await browser.close();
+const ms = (t: number[]): string => `${Math.round(Math.min(...t))} / ${Math.round(median(t))} / ${Math.round(Math.max(...t))} ms`;
+console.log("");
+console.log(`HTML report of the reference's whole run: ${(total / 1024 / 1024).toFixed(2)} MB in ${sizes.length} files`);
+console.log(`| page | size | opens in (min / median / max of 5, to the load event) |`);
+console.log(`| --- | --- | --- |`);
+console.log(`| index.html | ${(statSync(join(html, "index.html")).size / 1024).toFixed(0)} KB | ${ms(index)} |`);
+console.log(`| the largest page (${heaviest.f.replace(html + "/", "")}) | ${(heaviest.size / 1024).toFixed(0)} KB | ${ms(heavy)} |`);
+rmSync(out, { recursive: true, force: true });

@@ -319,7 +319,7 @@ export class PtyTerminal implements Display {
     const buffer = this.xterm.buffer.active;
     const cursor = { row: buffer.baseY + buffer.cursorY, col: buffer.cursorX };
     let last = cursor.row;
-    for (let i = 0; i < buffer.length; i++) if ((buffer.getLine(i)?.translateToString(true) ?? "") !== "") last = Math.max(last, i);
+    for (let i = 0; i < buffer.length; i++) if ((buffer.getLine(i)?.translateToString(true) ?? "").trim() !== "") last = Math.max(last, i);
     const cell = buffer.getNullCell();
     const rows = rowsHtml.slice(0, last + 1).map((html, i) => {
       // The width of every cell that holds a character, in the order the serializer wrote them.

@@ -83,6 +83,8 @@ group("the HTML report, in Chromium", () => {
     // The third line was never sent: the server logged two receptions, and Tiger saw two lines.
     expect(await page.locator(".terminal .verdict.differs").count()).toBe(3);
     await page.screenshot({ path: join(SHOTS, "session.png") });
+    // The README's picture of a report: SCREENSHOT=1 makes it again (CI never does).
+    if (process.env.SCREENSHOT === "1" && process.env.CI === undefined) await page.screenshot({ path: join(ROOT, "docs", "report.png"), clip: { x: 0, y: 0, width: 1600, height: 900 } });
 
     await page.locator('button.replay[data-cast="Lion"]').click();
     const time = (): Promise<number> => page.evaluate(() => (globalThis as unknown as PlayersWindow).dummyChatPlayers.Lion?.getCurrentTime() ?? 0);
