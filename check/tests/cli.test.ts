@@ -157,7 +157,8 @@ group("--sandbox", () => {
         const parent = scratch(sandboxed ? "nosy-sandboxed" : "nosy");
         const dir = join(parent, "submission");
         cpSync(join(MISBEHAVING, "nosy.py"), join(dir, "nosy.py"), { recursive: true });
-        const outside = join(ROOT, "artifacts", `nosy-was-here-${process.pid}-${sandboxed}.txt`);
+        // Not under /tmp: the sandbox gives each program a /tmp of its own.
+        const outside = join("/var/tmp", `nosy-was-here-${process.pid}-${sandboxed}.txt`);
         const run = await dummyChatCheck(["--server", `${PYTHON} nosy.py --reach ${target} --outside ${outside}`, "--only", "server/starts", ...(sandboxed ? ["--sandbox"] : []), "--out", join(dir, "out")], dir);
         expect(run.exitCode, run.stdout + run.stderr).toBe(0);
         const findings = readFileSync(join(dir, "nosy-findings.txt"), "utf8");
