@@ -206,6 +206,11 @@ export class ChatModel {
     return this.member(name).nick;
   }
 
+  /** How the member's port is written in the lines about it. */
+  portOf(name: string): string {
+    return this.member(name).port;
+  }
+
   /** Names of the joined members, in the order they connected. */
   joined(): string[] {
     return this.joinedMembers().map((m) => m.name);

@@ -8,7 +8,7 @@ import { quoteText } from "../programs/quote.js";
 import { ServerUnderTest } from "../programs/server-under-test.js";
 import { freePort } from "../../e2e/free-port.js";
 
-const joined = (nick: string, port: number): string => `${nick}(${port}) has joined the chatroom!!`;
+const joined = (nick: string, port: number | string): string => `${nick}(${port}) has joined the chatroom!!`;
 const said = (nick: string, port: number, text: string): string => chatLine(nick, String(port), text);
 
 type ServerCheck = Omit<Check, "group" | "judges" | "needs"> & { needs?: string[] };
@@ -83,8 +83,10 @@ export const serverChecks: Check[] = [
       const server = await start(ctx);
       const lion = await server.join("Lion");
       const mark = lion.mark();
-      const tiger = await server.join("Tiger");
-      await lion.expectLines([joined("Tiger", tiger.localPort), count(2)], mark, "Lion is told that Tiger joined");
+      await server.join("Tiger");
+      // The model's notice (PROTOCOL.md section 6), told to Lion, the member already there.
+      const notice = [joined("Tiger", server.model.portOf("Tiger")), count(server.model.joined().length)];
+      await lion.expectLines(notice, mark, "Lion is told that Tiger joined");
     },
   }),
   check({
@@ -113,8 +115,8 @@ export const serverChecks: Check[] = [
       const server = await start(ctx);
       const [lion, tiger] = await server.joinAll("Lion", "Tiger");
       const mark = tiger!.mark();
-      await lion!.send("hi there\n");
-      await tiger!.expectLines([said("Lion", lion!.localPort, "hi there")], mark, "Tiger receives Lion's line");
+      const outcome = await server.says(lion!, "hi there");
+      await tiger!.expectLines(ServerUnderTest.linesFor(outcome, tiger!), mark, "Tiger receives Lion's line");
     },
   }),
   check({
@@ -125,11 +127,10 @@ export const serverChecks: Check[] = [
     async run(ctx) {
       const server = await start(ctx);
       const [lion, tiger, rabbit] = await server.joinAll("Lion", "Tiger", "Rabbit");
-      const marks = [tiger!.mark(), rabbit!.mark()];
-      await rabbit!.send("hi all\n");
-      const line = said("Rabbit", rabbit!.localPort, "hi all");
-      await lion!.expectLines([line], 0, "Lion receives Rabbit's line");
-      await tiger!.expectLines([line], marks[0]!, "Tiger receives Rabbit's line");
+      const marks = [lion!.mark(), tiger!.mark()];
+      const outcome = await server.says(rabbit!, "hi all");
+      await lion!.expectLines(ServerUnderTest.linesFor(outcome, lion!), marks[0]!, "Lion receives Rabbit's line");
+      await tiger!.expectLines(ServerUnderTest.linesFor(outcome, tiger!), marks[1]!, "Tiger receives Rabbit's line");
     },
   }),
   check({
@@ -273,7 +274,7 @@ export const serverChecks: Check[] = [
       const [lion, tiger] = await server.joinAll("Lion", "Tiger");
       const mark = lion!.mark();
       await tiger!.send("last words, no newline");
-      tiger!.end();
+      server.leaves(tiger!, "end");
       await lion!.expectLines([said("Tiger", tiger!.localPort, "last words, no newline"), left("Tiger")], mark, "Lion receives the last line, then the leave notice");
     },
   }),
@@ -300,8 +301,8 @@ export const serverChecks: Check[] = [
       const server = await start(ctx);
       const [lion, tiger] = await server.joinAll("Lion", "Tiger");
       const mark = lion!.mark();
-      tiger!.end();
-      await lion!.expectLines([left("Tiger")], mark, "Lion is told that Tiger left");
+      const outcome = server.leaves(tiger!, "end");
+      await lion!.expectLines(ServerUnderTest.linesFor(outcome, lion!), mark, "Lion is told that Tiger left");
     },
   }),
   check({
@@ -313,8 +314,8 @@ export const serverChecks: Check[] = [
       const server = await start(ctx);
       const [lion, tiger] = await server.joinAll("Lion", "Tiger");
       const mark = lion!.mark();
-      tiger!.reset();
-      await lion!.expectLines([left("Tiger")], mark, "Lion is told that Tiger left");
+      const outcome = server.leaves(tiger!, "reset");
+      await lion!.expectLines(ServerUnderTest.linesFor(outcome, lion!), mark, "Lion is told that Tiger left");
     },
   }),
   check({
@@ -327,7 +328,7 @@ export const serverChecks: Check[] = [
       const [lion, tiger] = await server.joinAll("Lion", "Tiger");
       await server.settle(tiger!, [lion!]);
       const mark = lion!.mark();
-      tiger!.end();
+      server.leaves(tiger!, "end");
       await tiger!.expectEnd(0, "the server closes Tiger's connection after Tiger's FIN");
       await server.join("Rabbit");
       await lion!.expectLines([count(2)], mark, "after Tiger left, the notice of Rabbit's join counts 2");
@@ -341,7 +342,7 @@ export const serverChecks: Check[] = [
     async run(ctx) {
       const server = await start(ctx);
       const [, tiger] = await server.joinAll("Lion", "Tiger");
-      tiger!.end();
+      server.leaves(tiger!, "end");
       await tiger!.expectEnd(0, "the server closes Tiger's connection after Tiger's FIN");
     },
   }),
@@ -355,7 +356,7 @@ export const serverChecks: Check[] = [
       const lion = await server.join("Lion");
       const mark = lion.mark();
       const shy = await server.connect("Shy");
-      shy.end();
+      server.leaves(shy, "end");
       await shy.expectEnd(0, "the server closes Shy's connection after Shy's FIN");
       await server.join("Tiger");
       await lion.expectLines([count(2)], mark, "Lion is then told that Tiger joined, as the second participant");
@@ -374,7 +375,7 @@ export const serverChecks: Check[] = [
       await tiger!.send("a chat line\n");
       const rabbit = await server.join("Rabbit");
       await rabbit.send("another\n");
-      rabbit.end();
+      server.leaves(rabbit, "end");
       // Its leave notice, whole or not, before the last line: so the leave notice is judged too.
       await lion!.waitForText(left("Rabbit"), 0, "Lion is told that Rabbit left");
       const last = said("Tiger", tiger!.localPort, "the last line");
@@ -462,7 +463,7 @@ export const serverChecks: Check[] = [
       const server = await start(ctx);
       const [, tiger] = await server.joinAll("Lion", "Tiger");
       const mark = server.consoleMark();
-      tiger!.end();
+      server.leaves(tiger!, "end");
       await server.expectConsole([left("Tiger"), PROPAGATED, "", count(1)], mark, "the console shows Tiger's leave and the new count");
     },
   }),

@@ -1,5 +1,7 @@
 /** The server being checked: started with --port and flags in a terminal, its port read from its console. */
 import { SERVER_UP } from "../../e2e/chat-lines.js";
+import { ChatModel, type Outcome } from "../../e2e/chat-model.js";
+import { limitsFromFlags } from "../../e2e/limits.js";
 import { describeExit } from "../../e2e/expectations.js";
 import type { PtyTerminal } from "../../e2e/terminal.js";
 import { waitUntil, WaitTimeout } from "../../e2e/wait.js";
@@ -43,11 +45,18 @@ export async function portLine(term: PtyTerminal, what: string, within = STARTUP
 }
 
 export class ServerUnderTest {
+  /** What the chat must do (PROTOCOL.md, as e2e/chat-model.ts models it), kept in step with the connections. */
+  readonly model: ChatModel;
+
   private constructor(
     private readonly ctx: CheckContext,
     readonly program: TerminalProgram,
     readonly port: number,
-  ) {}
+    flags: readonly string[],
+  ) {
+    this.model = new ChatModel(limitsFromFlags(flags));
+    this.model.start();
+  }
 
   /**
    * Runs the server command with `--port PORT` (0 unless given) and the flags, and waits
@@ -57,7 +66,7 @@ export class ServerUnderTest {
     const args = ["--port", String(port), ...flags];
     const program = new TerminalProgram(ctx, "server", [...ctx.programs.server, ...args]);
     const bound = await portLine(program.term, `the server, started with ${args.join(" ")}, prints ">>> Server is up on PORT:N"`);
-    return new ServerUnderTest(ctx, program, bound);
+    return new ServerUnderTest(ctx, program, bound, flags);
   }
 
   /**
@@ -78,6 +87,7 @@ export class ServerUnderTest {
       throw new CheckFailure(`${name} connects to the server on port ${this.port}`, "the connection accepted", (error as Error).message);
     }
     this.ctx.own(probe);
+    this.model.connect(name, String(probe.localPort));
     return probe;
   }
 
@@ -91,6 +101,7 @@ export class ServerUnderTest {
     const probe = await this.connect(name);
     const mark = probe.mark();
     const marks = members.map((m) => m.mark());
+    this.model.nickname(name, nickLine.replace(/\r?\n$/, ""));
     await probe.send(nickLine);
     await probe.nextLine(mark, `the server answers ${name}'s nickname with a line`);
     await Promise.all(members.map((m, i) => m.nextLine(marks[i]!, "").catch(() => this.ctx.log(`${m.name} received no line when ${name} joined`))));
@@ -117,6 +128,25 @@ export class ServerUnderTest {
     const marks = others.map((o) => o.mark());
     await from.send(text + "\n");
     await Promise.all(others.map((o, i) => o.waitForText(text, marks[i]!, `${o.name} receives ${from.name}'s line (so that everything sent before it has arrived)`)));
+  }
+
+  /** A member says a line; what it must make each party see. */
+  async says(member: Probe, text: string): Promise<Outcome> {
+    const outcome = this.model.chat(member.name, text);
+    await member.send(text + "\n");
+    return outcome;
+  }
+
+  /** A member leaves, by FIN or by reset; what it must make each party see. */
+  leaves(member: Probe, how: "end" | "reset"): Outcome {
+    if (how === "end") member.end();
+    else member.reset();
+    return this.model.leave(member.name);
+  }
+
+  /** The lines an outcome must show a member (ports are known: every line is exact). */
+  static linesFor(outcome: Outcome, member: Probe): string[] {
+    return outcome.shows.filter((s) => s.party === member.name).flatMap((s) => s.lines.map(String));
   }
 
   signal(signal: NodeJS.Signals): void {

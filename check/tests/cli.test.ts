@@ -98,6 +98,9 @@ group("dummy-chat-check", () => {
     const usage = await dummyChatCheck(["--jobs", "0", "--server", referenceServer]);
     expect(usage.exitCode).toBe(2);
     expect(usage.stderr.split("\n")[0]).toBe('dummy-chat-check: --jobs must be a whole number from 1 to 64, not "0"');
+    const noBubblewrap = await execa(process.execPath, [CLI, "--server", referenceServer, "--sandbox"], { cwd: ROOT, reject: false, env: { PATH: "/nonexistent" }, extendEnv: false });
+    expect(noBubblewrap.exitCode).toBe(2);
+    expect(noBubblewrap.stderr).toBe("dummy-chat-check: --sandbox runs programs under bubblewrap, which is not installed: apt-get install bubblewrap (Debian), then try again");
     const nothing = await dummyChatCheck([]);
     expect(nothing.exitCode).toBe(2);
     expect(nothing.stderr.split("\n")[0]).toBe("dummy-chat-check: give --server CMD, --client CMD, or both");
