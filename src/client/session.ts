@@ -13,6 +13,12 @@ export const MAX_INCOMING_LINE_BYTES = 64 * 1024;
 export const CLOSE_TIMEOUT_MS = 1000;
 /** Exit status when the server closes the connection. */
 export const EXIT_SERVER_DISCONNECTED = 2;
+/** Exit status when the server refused the nickname: it closed the connection after it, without a welcome. */
+export const EXIT_NICKNAME_REFUSED = 3;
+/** What follows a last line that ended without "\n": the connection broke in the middle of it. */
+export const CUT_MARK = " [cut off]";
+/** The line a server sends a client it welcomes. */
+const WELCOME = ">>> You have joined the chatroom now.";
 
 export interface SessionOptions {
   socket: Socket;
@@ -32,11 +38,15 @@ export function runSession({ socket, input, output, interactive, nick }: Session
   const screen = interactive ? new PinnedPrompt(rl, output) : null;
   const decoder = new LineDecoder(MAX_INCOMING_LINE_BYTES);
   let state: "nickname" | "chatting" | "done" = "nickname";
+  /** The server welcomed us (until then, a closed connection means the nickname was refused). */
+  let welcomed = false;
+  /** Piped input ended before the server answered the nickname: leave once it has. */
+  let leaveWhenAnswered = false;
   let exitStatus = 0;
 
-  const show = (text: string): void => {
-    if (screen) screen.printAbove(text);
-    else output.write(text + "\n");
+  const show = (lines: string[]): void => {
+    if (screen) screen.printLinesAbove(lines);
+    else output.write(lines.join("\n") + "\n");
   };
 
   function join(name: string): void {
@@ -62,6 +72,11 @@ export function runSession({ socket, input, output, interactive, nick }: Session
   /** The user left: by `quit` (input line already ended), Ctrl-C, Ctrl-D or end of input. */
   function leave(inputLineOpen: boolean): void {
     if (state === "done") return;
+    if (!interactive && state === "chatting" && !welcomed) {
+      // Piped input may end before the server has said whether it takes the nickname.
+      leaveWhenAnswered = true;
+      return;
+    }
     state = "done";
     if (inputLineOpen) screen?.finish();
     rl.close();
@@ -73,31 +88,39 @@ export function runSession({ socket, input, output, interactive, nick }: Session
 
   function serverGone(): void {
     if (state === "done") return;
+    const refused = state === "chatting" && !welcomed;
     state = "done";
     // The input line stays as typed, so whatever was not sent can still be read and copied.
     screen?.finish();
     output.write("Server disconnected!\n");
     rl.close();
-    exitStatus = EXIT_SERVER_DISCONNECTED;
+    exitStatus = refused ? EXIT_NICKNAME_REFUSED : EXIT_SERVER_DISCONNECTED;
   }
 
-  function onReceived(items: DecodedLine[]): void {
+  function onReceived(items: DecodedLine[], cut = false): void {
     if (items.length === 0 || state === "done") return;
     const lines = items.map((item) =>
       item.kind === "line"
         ? neutralizeControls(item.text)
         : `>>> (a line of ${item.bytes} bytes from the server was longer than ${MAX_INCOMING_LINE_BYTES} and was dropped)`,
     );
-    show(lines.join("\n"));
+    if (cut) lines[lines.length - 1] += CUT_MARK;
+    if (!welcomed && lines.includes(WELCOME)) welcomed = true;
+    show(lines);
+    if (welcomed && leaveWhenAnswered) leave(false);
   }
 
   rl.on("line", onTypedLine);
   rl.on("SIGINT", () => leave(true));
   rl.on("close", () => leave(true));
   socket.on("data", (chunk: Buffer) => onReceived(decoder.push(chunk)));
-  socket.on("end", () => onReceived(decoder.end()));
+  // A last line without "\n": the connection broke in the middle of it.
+  socket.on("end", () => onReceived(decoder.end(), true));
   socket.on("error", () => {});
-  socket.on("close", serverGone);
+  socket.on("close", () => {
+    if (decoder.hasPartialLine) onReceived(decoder.end(), true);
+    serverGone();
+  });
 
   if (nick !== undefined) join(nick);
   else if (interactive) {

@@ -19,6 +19,20 @@ export interface Limits {
    * limit a client can hit: the trade between latency and the server's cost per line.
    */
   flushIntervalMs: number;
+  /** Lines a member may send per second, on average (--rate-lines); 0: no limit. */
+  rateLines: number;
+  /** Lines a member may send at once before the rate applies (--burst-lines). */
+  burstLines: number;
+  /** Bytes a member may send per second, on average (--rate-bytes); 0: no limit. */
+  rateBytes: number;
+  /** Bytes a member may send at once before the rate applies (--burst-bytes). */
+  burstBytes: number;
+  /** Milliseconds of silence before TCP keepalive probes a connection (--keepalive-ms). */
+  keepaliveMs: number;
+  /** Milliseconds a client's queued output may stay without moving before it is dropped (--stall-timeout-ms). */
+  stallTimeoutMs: number;
+  /** Milliseconds of silence after which a pending line without "\n" counts as ended (--idle-line-ms); 0: never. */
+  idleLineMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -29,4 +43,20 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxQueuedBytes: 1024 * 1024,
   shutdownTimeoutMs: 2_000,
   flushIntervalMs: 10,
+  rateLines: 10,
+  burstLines: 20,
+  rateBytes: 16 * 1024,
+  burstBytes: 64 * 1024,
+  keepaliveMs: 30_000,
+  stallTimeoutMs: 20_000,
+  idleLineMs: 0,
 });
+
+/** How long a refused connection may stay open after its last line, for the client to read it and close. */
+export const REFUSAL_LINGER_MS = 1_000;
+/** Refused connections lingering at once; past this, a refused connection is closed at once. */
+export const MAX_LINGERING = 64;
+/** Descriptors kept free for the server itself: --max-clients is lowered to fit the process's limit. */
+export const DESCRIPTOR_HEADROOM = 32;
+/** Console output waiting to be written (a terminal paused by Ctrl-S, a pipe nobody reads) before lines are dropped. */
+export const CONSOLE_BUFFER_BYTES = 64 * 1024;

@@ -44,7 +44,12 @@ export class LineDecoder {
     return out;
   }
 
-  /** The stream ended: a last line without its newline still counts. */
+  /** True while part of a line has arrived without its newline. */
+  get hasPartialLine(): boolean {
+    return this.pendingBytes > 0;
+  }
+
+  /** The stream ended, or went silent for long enough: a last line without its newline still counts. */
   end(): DecodedLine[] {
     if (this.pendingBytes === 0 && !this.discarding) return [];
     return this.push(Buffer.from([NEWLINE]));

@@ -32,6 +32,19 @@ export function nickHasControls(): string {
   return ">>> Nickname must not contain control characters. Closing connection.\n";
 }
 
+export function nickCharacters(): string {
+  return '>>> Nickname may hold only letters, digits, "_", "-" and ".". Closing connection.\n';
+}
+
+export function nickMixesScripts(): string {
+  return ">>> Nickname must be written in one script. Closing connection.\n";
+}
+
+/** The nickname is one already accepted (case aside); it holds nothing but letters, digits and "_-.". */
+export function nickTaken(nick: string): string {
+  return `>>> Nickname "${nick}" is taken. Closing connection.\n`;
+}
+
 export function lineTooLong(maxBytes: number): string {
   return `>>> Your line was not sent: it is longer than ${maxBytes} bytes.\n`;
 }
@@ -40,8 +53,10 @@ export function serverFull(maxClients: number): string {
   return `>>> The chatroom is full (${maxClients} clients). Try again later.\n`;
 }
 
-export function registrationTimedOut(seconds: number): string {
-  return `>>> No nickname received within ${seconds} second${seconds === 1 ? "" : "s"}. Closing connection.\n`;
+/** No nickname line in time; `partial` when bytes came but no line end: a client that forgets the "\n". */
+export function registrationTimedOut(seconds: number, partial = false): string {
+  const what = partial ? `No nickname line ended within ${seconds} second${seconds === 1 ? "" : "s"}: bytes arrived, but no "\\n"` : `No nickname received within ${seconds} second${seconds === 1 ? "" : "s"}`;
+  return `>>> ${what}. Closing connection.\n`;
 }
 
 export function serverClosing(): string {

@@ -1,11 +1,17 @@
-/** Listens for clients and ties connections to one room; shuts down gracefully. */
+/** Listens for clients and ties connections to one room; guards the server's own resources; shuts down gracefully. */
 import { createServer, type Socket } from "node:net";
-import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
+import { DEFAULT_LIMITS, DESCRIPTOR_HEADROOM, MAX_LINGERING, REFUSAL_LINGER_MS, type Limits } from "../protocol/limits.js";
 import * as messages from "../protocol/messages.js";
 import { silentLog, type ConsoleLog } from "./console-log.js";
-import { serveConnection } from "./connection.js";
+import { serveConnection, type ServerContext } from "./connection.js";
+import { descriptorLimit } from "./descriptor-limit.js";
 import type { Peer } from "./peer.js";
 import { Room } from "./room.js";
+
+/** How often queued output is looked at, for clients that stopped reading (--stall-timeout-ms). */
+const STALL_SWEEP_MS = 1_000;
+/** Failed accepts are reported at most this often, with their count. */
+const ACCEPT_REPORT_MS = 1_000;
 
 export interface ChatServerOptions {
   host?: string;
@@ -29,19 +35,61 @@ export function startChatServer(options: ChatServerOptions = {}): Promise<ChatSe
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? silentLog;
   const room = new Room(limits.flushIntervalMs);
+  /** Connections that count toward --max-clients: joined or registering, not refused. */
   const peers = new Set<Peer>();
+  /** Every connection still open, refused ones lingering included. */
+  const open = new Set<Socket>();
+  let lingering = 0;
   let closing = false;
-  const ctx = { room, log, limits, closing: () => closing };
+
+  // A connection past the process's descriptors would be dropped by the system without a
+  // word: the room is full earlier, and says so.
+  const descriptors = descriptorLimit();
+  const maxClients = descriptors === undefined ? limits.maxClients : Math.min(limits.maxClients, Math.max(1, descriptors - DESCRIPTOR_HEADROOM));
+
+  /** Sends the line, then closes: outright after a short linger, or at once when many linger already. */
+  function closeWith(socket: Socket, line: string): void {
+    socket.on("error", () => {});
+    socket.end(line);
+    if (lingering >= MAX_LINGERING) {
+      socket.destroySoon();
+      return;
+    }
+    lingering++;
+    const timer = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
+    timer.unref();
+    socket.once("close", () => {
+      lingering--;
+      clearTimeout(timer);
+    });
+  }
+
+  const ctx: ServerContext = {
+    room,
+    log,
+    limits,
+    closing: () => closing,
+    nicknames: new Set(),
+    refuse(peer, line) {
+      peers.delete(peer);
+      closeWith(peer.socket, line);
+    },
+    cut(peer) {
+      peers.delete(peer);
+      peer.cut();
+    },
+  };
 
   const server = createServer({ noDelay: true }, (socket: Socket) => {
     log.waiting();
+    open.add(socket);
+    socket.once("close", () => open.delete(socket));
     if (closing) {
       socket.destroy();
       return;
     }
-    if (peers.size >= limits.maxClients) {
-      socket.on("error", () => {});
-      socket.end(messages.serverFull(limits.maxClients));
+    if (peers.size >= maxClients) {
+      closeWith(socket, messages.serverFull(maxClients));
       return;
     }
     const peer = serveConnection(socket, ctx);
@@ -49,10 +97,40 @@ export function startChatServer(options: ChatServerOptions = {}): Promise<ChatSe
     socket.on("close", () => peers.delete(peer));
   });
 
+  // Accepts that fail (the system out of descriptors or memory) are reported, not thrown.
+  let failedAccepts = 0;
+  let acceptError = "";
+  const reportAccepts = setInterval(() => {
+    if (failedAccepts === 0) return;
+    log.notice(`could not accept ${failedAccepts} connection${failedAccepts === 1 ? "" : "s"} in the last second: ${acceptError}`);
+    failedAccepts = 0;
+  }, ACCEPT_REPORT_MS);
+  reportAccepts.unref();
+
+  // A client whose queued output has not moved for --stall-timeout-ms reads nothing: gone
+  // without a word (its link cut), or stuck. It is cut, and the others see it leave.
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const peer of peers) {
+      const queued = peer.socket.writableLength;
+      if (queued === 0) {
+        peer.stalledSince = null;
+      } else if (peer.stalledSince === null || queued < peer.queuedThen) {
+        peer.stalledSince = now;
+        peer.queuedThen = queued;
+      } else if (now - peer.stalledSince >= limits.stallTimeoutMs) {
+        ctx.cut(peer);
+      }
+    }
+  }, STALL_SWEEP_MS);
+  sweep.unref();
+
   async function shutdown(): Promise<void> {
     if (closing) return;
     closing = true;
     log.shuttingDown();
+    clearInterval(sweep);
+    clearInterval(reportAccepts);
     room.flush();
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     const notice = messages.serverClosing();
@@ -70,7 +148,8 @@ export function startChatServer(options: ChatServerOptions = {}): Promise<ChatSe
     });
     await Promise.race([Promise.all(gone), deadline]);
     clearTimeout(timer);
-    for (const peer of peers) peer.socket.destroy();
+    for (const peer of peers) peer.cut();
+    for (const socket of open) socket.destroy();
     await serverClosed;
     log.closed();
     log.flush();
@@ -80,10 +159,17 @@ export function startChatServer(options: ChatServerOptions = {}): Promise<ChatSe
     server.once("error", reject);
     server.listen({ host: options.host ?? "localhost", port: options.port ?? 8080 }, () => {
       server.off("error", reject);
+      server.on("error", (error: NodeJS.ErrnoException) => {
+        failedAccepts++;
+        acceptError = `${error.code ?? "error"} (${error.message})`;
+      });
       const address = server.address();
       const port = typeof address === "object" && address !== null ? address.port : 0;
       log.up(port);
       log.waiting();
+      if (maxClients < limits.maxClients) {
+        log.notice(`at most ${maxClients} clients: this process may open only ${descriptors} files (ulimit -n), not enough for --max-clients ${limits.maxClients}`);
+      }
       resolve({
         port,
         room,
