@@ -14,11 +14,19 @@ export const SERVER_SHUTTING_DOWN = ">>> Server is shutting down...";
 export const SHUTDOWN_NOTICE = ">>> The server is shutting down.";
 export const BLANK_NICK = ">>> Nickname must not be blank. Closing connection.";
 export const NICK_CONTROLS = ">>> Nickname must not contain control characters. Closing connection.";
+export const NICK_CHARACTERS = '>>> Nickname may hold only letters, digits, "_", "-" and ".". Closing connection.';
+export const NICK_SCRIPTS = ">>> Nickname must be written in one script. Closing connection.";
+
+/** A nickname already in the room, whatever its case. */
+export function nickTaken(nick: string): string {
+  return `>>> Nickname "${nick}" is taken. Closing connection.`;
+}
 
 /** Exit statuses of the client. */
 export const EXIT_OK = 0;
 export const EXIT_CANNOT_CONNECT = 1;
 export const EXIT_SERVER_GONE = 2;
+export const EXIT_NICKNAME_REFUSED = 3;
 
 /** The input line's prompt once joined. */
 export function chatPrompt(nick: string): string {
@@ -68,9 +76,14 @@ export function serverFull(maxClients: number): string {
   return `>>> The chatroom is full (${maxClients} clients). Try again later.`;
 }
 
-/** To a connection that sent no nickname in time; the seconds as a plain number (20, 1.5), "1 second" for 1000 ms. */
-export function registrationTimedOut(timeoutMs: number): string {
-  return `>>> No nickname received within ${timeoutMs / 1000} second${timeoutMs === 1000 ? "" : "s"}. Closing connection.`;
+/**
+ * To a connection that sent no nickname line in time; the seconds as a plain number (20,
+ * 1.5), "1 second" for 1000 ms; `partial` when bytes came but no line end.
+ */
+export function registrationTimedOut(timeoutMs: number, partial = false): string {
+  const seconds = `${timeoutMs / 1000} second${timeoutMs === 1000 ? "" : "s"}`;
+  const what = partial ? `No nickname line ended within ${seconds}: bytes arrived, but no "\\n"` : `No nickname received within ${seconds}`;
+  return `>>> ${what}. Closing connection.`;
 }
 
 function escapeRegExp(text: string): string {

@@ -4,14 +4,12 @@
  * the drivers around it talk to programs.
  */
 import {
-  BLANK_NICK,
   chatLine,
   chatReceived,
   joinNotice,
   JOINED,
   leftNotice,
   lineTooLong,
-  NICK_CONTROLS,
   nickTooLong,
   participants,
   PROPAGATED,
@@ -22,6 +20,7 @@ import {
   SHUTDOWN_NOTICE,
   WAITING,
 } from "./chat-lines.js";
+import { nicknameOf, nicknameRefusal } from "./nickname-rules.js";
 import type { LineMatcher } from "./display.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 
@@ -53,9 +52,9 @@ interface Member {
 
 const NOTHING: Outcome = Object.freeze({ shows: [], closes: [] }) as Outcome;
 
-/** Control characters as section 7 defines them: C0, DEL and C1. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+/** What section 7 neutralises: C0 controls, DEL, C1 controls, bidi controls, separators, invisible characters. */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
 
 export class ChatModel {
   private readonly members = new Map<string, Member>();
@@ -99,12 +98,9 @@ export class ChatModel {
 
   /** The refusal a nickname line gets, or undefined when it is accepted (section 3). */
   refusalOf(line: string): string | undefined {
-    const nick = line.trim();
     if (this.isTooLong(line)) return nickTooLong(this.limits.maxNickChars);
-    if (nick === "") return BLANK_NICK;
-    if (CONTROL.test(nick)) return NICK_CONTROLS;
-    if ([...nick].length > this.limits.maxNickChars) return nickTooLong(this.limits.maxNickChars);
-    return undefined;
+    const taken = new Set(this.joinedMembers().map((m) => m.nick.toLowerCase()));
+    return nicknameRefusal(line, this.limits.maxNickChars, (key) => taken.has(key));
   }
 
   /**
@@ -122,7 +118,7 @@ export class ChatModel {
       return { shows: [{ party: name, lines: [refusal] }], closes: [name] };
     }
     const others = this.joinedMembers();
-    member.nick = line.trim();
+    member.nick = nicknameOf(line);
     member.state = "joined";
     const notice = joinNotice(member.nick, member.port || undefined);
     const count = participants(others.length + 1);
@@ -172,12 +168,12 @@ export class ChatModel {
     };
   }
 
-  /** The registration timeout passes for a connection that sent no nickname. */
-  timeOut(name: string): Outcome {
+  /** The registration timeout passes for a connection that sent no nickname line; `partial` when it sent bytes but no "\n". */
+  timeOut(name: string, partial = false): Outcome {
     const member = this.member(name);
     if (member.state !== "registering") throw new Error(`${name} cannot time out: it is ${member.state}, not waiting to send a nickname`);
     member.state = "gone";
-    return { shows: [{ party: name, lines: [registrationTimedOut(this.limits.registrationTimeoutMs)] }], closes: [name] };
+    return { shows: [{ party: name, lines: [registrationTimedOut(this.limits.registrationTimeoutMs, partial)] }], closes: [name] };
   }
 
   /** SIGINT or SIGTERM: every connection is told and closed; no leaves are announced (section 9). */
@@ -245,15 +241,16 @@ export class ChatModel {
   }
 }
 
-/** Section 7: C0 controls and DEL in caret notation, a tab as one space, C1 controls as U+FFFD. */
+/** Section 7: C0 controls and DEL in caret notation, a tab as one space, C1 controls as U+FFFD, the others as `<U+202E>`. */
 export function neutralizeControls(text: string): string {
-  if (!CONTROL.test(text)) return text;
-  return text.replace(CONTROLS, (c) => {
+  if (!UNSAFE.test(text)) return text;
+  return text.replace(UNSAFE_ALL, (c) => {
     const code = c.charCodeAt(0);
     if (code === 0x09) return " ";
     if (code < 0x20) return "^" + String.fromCharCode(code + 0x40);
     if (code === 0x7f) return "^?";
-    return "\ufffd";
+    if (code <= 0x9f) return "\ufffd";
+    return `<U+${code.toString(16).toUpperCase().padStart(4, "0")}>`;
   });
 }
 

@@ -35,17 +35,29 @@ function lineMatches(line: string, matcher: LineMatcher): boolean {
   return typeof matcher === "string" ? line.trimEnd() === matcher.trimEnd() : matcher.test(line.trimEnd());
 }
 
+/** What a client may start the rows of a line it broke itself with (PROTOCOL.md section 11). */
+export const HANGING_INDENT = "  ";
+
 /**
  * Every way a line can start at row `start`: rows joined while the terminal wrapped them,
  * and, where a row is full, both ended there and joined with the next (a person cannot
- * tell whether the program or the terminal broke it). Pairs of [text, row after it].
+ * tell whether the program or the terminal broke it), the row after a full one also without
+ * its hanging indent. Pairs of [text, row after it].
  */
 function linesFrom(rows: readonly TextRow[], start: number): Array<[string, number]> {
   const lines: Array<[string, number]> = [];
-  let text = "";
+  // A client indents every row it breaks, or none: two readings, not one per row.
+  let asShown = "";
+  let unindented = "";
   for (let i = start; i < rows.length; i++) {
-    text += rows[i]!.text;
-    if (rows[i]!.next !== "continues") lines.push([text, i + 1]);
+    const row = rows[i]!.text;
+    const brokenByProgram = i > start && rows[i - 1]!.next === "may-continue";
+    asShown += row;
+    unindented += brokenByProgram && row.startsWith(HANGING_INDENT) ? row.slice(HANGING_INDENT.length) : row;
+    if (rows[i]!.next !== "continues") {
+      lines.push([asShown, i + 1]);
+      if (unindented !== asShown) lines.push([unindented, i + 1]);
+    }
     if (rows[i]!.next === "ends") break;
   }
   return lines;

@@ -17,6 +17,20 @@ export interface Limits {
   maxQueuedBytes: number;
   /** Time a shutdown waits for output to drain. */
   shutdownTimeoutMs: number;
+  /** Lines a member may send per second on average, 0 for no limit: more are read later, never dropped. */
+  rateLines: number;
+  /** Lines a member may send at once before the rate applies. */
+  burstLines: number;
+  /** Bytes a member may send per second on average, 0 for no limit. */
+  rateBytes: number;
+  /** Bytes a member may send at once before the rate applies. */
+  burstBytes: number;
+  /** Silence before TCP keepalive probes a connection. */
+  keepaliveMs: number;
+  /** Time a client's queued output may stay without moving before it is dropped. */
+  stallTimeoutMs: number;
+  /** Silence after which a pending line without "\n" counts as ended; 0: never. */
+  idleLineMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -26,6 +40,13 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   registrationTimeoutMs: 20_000,
   maxQueuedBytes: 1024 * 1024,
   shutdownTimeoutMs: 2_000,
+  rateLines: 10,
+  burstLines: 20,
+  rateBytes: 16 * 1024,
+  burstBytes: 64 * 1024,
+  keepaliveMs: 30_000,
+  stallTimeoutMs: 20_000,
+  idleLineMs: 0,
 });
 
 /** Each server flag a scenario may pass, the limit it sets, and its smallest value. */
@@ -36,6 +57,13 @@ export const LIMIT_FLAGS: Readonly<Record<string, { limit: keyof Limits; min: nu
   "--registration-timeout-ms": { limit: "registrationTimeoutMs", min: 1 },
   "--max-queued-bytes": { limit: "maxQueuedBytes", min: 1 },
   "--shutdown-timeout-ms": { limit: "shutdownTimeoutMs", min: 0 },
+  "--rate-lines": { limit: "rateLines", min: 0 },
+  "--burst-lines": { limit: "burstLines", min: 1 },
+  "--rate-bytes": { limit: "rateBytes", min: 0 },
+  "--burst-bytes": { limit: "burstBytes", min: 1 },
+  "--keepalive-ms": { limit: "keepaliveMs", min: 1000 },
+  "--stall-timeout-ms": { limit: "stallTimeoutMs", min: 1000 },
+  "--idle-line-ms": { limit: "idleLineMs", min: 0 },
 });
 
 /**

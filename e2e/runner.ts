@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Actors, newClient, portName, type ClientActor, type Member, type RawActor } from "./actors.js";
-import { chatPrompt, CLOSED, DISCONNECTED, EXIT_CANNOT_CONNECT, EXIT_OK, EXIT_SERVER_GONE, joinNoticeAnyPort, NICKNAME_PROMPT, SERVER_UP, WAITING } from "./chat-lines.js";
+import { chatPrompt, CLOSED, DISCONNECTED, EXIT_CANNOT_CONNECT, EXIT_NICKNAME_REFUSED, EXIT_OK, EXIT_SERVER_GONE, joinNoticeAnyPort, NICKNAME_PROMPT, SERVER_UP, WAITING } from "./chat-lines.js";
 import { ChatModel, combine, CONSOLE, type Outcome } from "./chat-model.js";
 import { findBlocks, type Display, type LineMatcher } from "./display.js";
 import { freePort } from "./free-port.js";
@@ -117,6 +117,8 @@ class ScenarioRun {
   private model = new ChatModel();
   private serverPort = 0;
   private deadline = 0;
+  /** Raw connections that sent bytes of a nickname but no "\n" yet: their timeout says so. */
+  private readonly partialNicknames = new Set<string>();
   private readonly startedAt = performance.now();
   /** Every action so far, with what it waited for and how long it took. */
   private readonly timeline: ActionRecord[] = [];
@@ -186,8 +188,11 @@ class ScenarioRun {
         return this.timeOut(this.actors.member(action.actor));
       case "connect":
         return this.connect(this.actors.newName(action.actor));
-      case "send":
-        return this.openRaw(action.actor, "send").conn.send(action.bytes);
+      case "send": {
+        const raw = this.openRaw(action.actor, "send");
+        if (this.model.stateOf(raw.name) === "registering" && !action.bytes.includes(0x0a)) this.partialNicknames.add(raw.name);
+        return raw.conn.send(action.bytes);
+      }
       case "close":
         return this.closeRaw(this.openRaw(action.actor, "close"));
     }
@@ -381,7 +386,7 @@ class ScenarioRun {
       if (outcome.closes.length === 0) expectations.push(showsEmptyPrompt(client.term, client.prompt, false));
       write();
       await this.waitFor(expectations);
-      if (outcome.closes.length > 0) return this.afterCloses(outcome);
+      if (outcome.closes.length > 0) return this.afterCloses(outcome, client.name);
       this.learnPort(client.name, nick);
       return;
     }
@@ -438,7 +443,7 @@ class ScenarioRun {
 
   /** The registration timeout passes without a nickname: the server says so and closes. */
   private async timeOut(member: Member): Promise<void> {
-    const outcome = this.model.timeOut(member.name);
+    const outcome = this.model.timeOut(member.name, this.partialNicknames.has(member.name));
     // The server's timer, not this action, sends the notice: it may have arrived already
     // (while an earlier action waited), so it must show, not show once more.
     const display = this.actors.displayOf(member.name);
@@ -553,11 +558,14 @@ class ScenarioRun {
     return [...lines, (member.prompt + member.input.text).trimEnd(), DISCONNECTED];
   }
 
-  /** Once the waits are met: every client the server closed exited with status 2. */
-  private afterCloses(outcome: Outcome): void {
+  /**
+   * Once the waits are met: every client the server closed exited with status 2, or 3
+   * for the one whose nickname was refused.
+   */
+  private afterCloses(outcome: Outcome, refusedNickname?: string): void {
     for (const party of outcome.closes) {
       const member = this.actors.member(party);
-      if (member.kind === "client") this.expectExit(member.term, EXIT_SERVER_GONE);
+      if (member.kind === "client") this.expectExit(member.term, party === refusedNickname ? EXIT_NICKNAME_REFUSED : EXIT_SERVER_GONE);
     }
   }
 
