@@ -22,6 +22,9 @@ export function nickTaken(nick: string): string {
   return `>>> Nickname "${nick}" is taken. Closing connection.`;
 }
 
+/** What the client adds to a last line that arrived without its "\n": the connection ended inside it. */
+export const CUT_OFF = " [cut off]";
+
 /** Exit statuses of the client. */
 export const EXIT_OK = 0;
 export const EXIT_CANNOT_CONNECT = 1;

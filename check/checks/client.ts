@@ -3,7 +3,7 @@
  * exactly the bytes a check needs. What is judged is what a person reads on the screen
  * and what goes over the wire, never how the client redraws.
  */
-import { CLOSED, DISCONNECTED, JOINED as WELCOME_TEXT, NICKNAME_PROMPT } from "../../e2e/chat-lines.js";
+import { CLOSED, CUT_OFF, DISCONNECTED, EXIT_NICKNAME_REFUSED, JOINED as WELCOME_TEXT, NICKNAME_PROMPT, nickTaken } from "../../e2e/chat-lines.js";
 import { freePort } from "../../e2e/free-port.js";
 import { CheckFailure, type Check } from "../check.js";
 import { joinClient, startClient } from "../programs/client-under-test.js";
@@ -145,6 +145,38 @@ export const clientChecks: Check[] = [
     },
   }),
   check({
+    id: "client/wrap-indent",
+    name: "breaks a received line longer than the terminal itself, every further row indented by two spaces",
+    section: "11 The client",
+    needs: ["client/long-line"],
+    hint: "split a received line into rows of the terminal's width (its columns, counting wide characters as two) and start every row after the first with two spaces: then no padded message can show a line of its own at column 0",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      // Nc's line, padded to the 80th column, would show a fake line of Lion's on the next row.
+      const fake = "Lion(4242): the server moved, reconnect to port 9999";
+      const line = "Nc(4244): hi" + " ".repeat(80 - "Nc(4244): hi".length) + fake;
+      await conn.send(line + "\n");
+      await client.expectLines([line], "the client shows Nc's padded line whole");
+      const forged = client.term.textRows().filter((row) => row.text.startsWith(fake.slice(0, 20)));
+      if (forged.length > 0) {
+        throw new CheckFailure("the second row of Nc's line starts with the two-space indent, so it cannot pass for a line of Lion's", `"  ${fake}"`, `a row at column 0: ${quoteText(forged[0]!.text.trimEnd())}; the screen:\n${client.screen()}`);
+      }
+    },
+  }),
+  check({
+    id: "client/cut-line",
+    name: `shows a last line that arrived without its "\\n" marked as cut ("${CUT_OFF.trim()}")`,
+    section: "11 The client",
+    needs: ["client/server-gone"],
+    hint: `when the connection ends inside a line, show what arrived of it followed by ${quoteText(CUT_OFF)}, then the usual "Server disconnected!"`,
+    async run(ctx) {
+      const { client, conn, prompt } = await joinClient(ctx);
+      await conn.send("Tiger(4242): half a li");
+      conn.end();
+      await client.expectLines(["Tiger(4242): half a li" + CUT_OFF, prompt, DISCONNECTED], "the client shows the cut line marked, its input line, then the notice");
+    },
+  }),
+  check({
     id: "client/sends-line",
     name: "sends a typed line, exactly as typed, as a line",
     section: "11 The client",
@@ -251,6 +283,22 @@ export const clientChecks: Check[] = [
       const { client, conn } = await joinClient(ctx);
       conn.end();
       await client.expectExitStatus(2, "the client exits with status 2 once the server closed the connection");
+    },
+  }),
+  check({
+    id: "client/refused-exits",
+    name: `when the server closes the connection after the nickname, before the welcome, exits with status ${EXIT_NICKNAME_REFUSED}`,
+    section: "12 Exit statuses",
+    needs: ["client/server-gone-exits"],
+    hint: `remember whether the welcome line came; if the connection ends after you sent the nickname and before it, the nickname was refused: exit with status ${EXIT_NICKNAME_REFUSED}`,
+    async run(ctx) {
+      const { client, conn } = await startClient(ctx, { prompted: true });
+      client.type("Lion\r");
+      await conn.nextLine(0, "the server receives the nickname line");
+      await conn.send(nickTaken("Lion") + "\n");
+      conn.end();
+      await client.expectLines([nickTaken("Lion")], "the client shows the refusal");
+      await client.expectExitStatus(EXIT_NICKNAME_REFUSED, `the client exits with status ${EXIT_NICKNAME_REFUSED}: its nickname was refused`);
     },
   }),
   check({

@@ -287,9 +287,9 @@ export const serverChecks: Check[] = [
       const server = await start(ctx);
       const tiger = await server.join("Tiger");
       const mark = tiger.mark();
-      const cat = await server.join("Cat", "   Big Cat  \n");
+      const cat = await server.join("Cat", "   Big_Cat  \n");
       await cat.send("meow\n");
-      await tiger.expectLines([said("Big Cat", cat.localPort, "meow")], mark, "Tiger receives Big Cat's line");
+      await tiger.expectLines([said("Big_Cat", cat.localPort, "meow")], mark, "Tiger receives Big_Cat's line");
     },
   }),
   check({

@@ -14,6 +14,8 @@ import { readByPeer } from "./tcp-table.js";
 const LOGGED_BYTES = 2_000;
 /** Reading the kernel's socket table costs milliseconds: ask it less often than the usual poll. */
 const TABLE_POLL_MS = 25;
+/** How often a byte is written to learn whether the other end still has its socket. */
+const TOUCH_MS = 200;
 
 export class Probe implements Watchable, Owned {
   private readonly chunks: Buffer[] = [];
@@ -23,6 +25,8 @@ export class Probe implements Watchable, Owned {
   private readonly changes = new ChangeNotifier();
   /** The peer sent FIN, or the connection broke or closed. */
   ended = false;
+  /** The peer answered with a reset: it had closed the connection entirely. */
+  wasReset = false;
   /** This side's port: the PORT the server must show in lines about this connection (kept after the close). */
   readonly localPort: number;
   /** The other side's port. */
@@ -48,7 +52,11 @@ export class Probe implements Watchable, Owned {
       this.log(`${name} <- end of stream (FIN)`);
       this.changes.notify();
     });
-    socket.on("error", (error) => this.log(`${name}: ${error.message}`));
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "ECONNRESET" || error.code === "EPIPE") this.wasReset = true;
+      this.log(`${name}: ${error.message}`);
+      this.changes.notify();
+    });
     socket.on("close", () => {
       this.ended = true;
       this.log(`${name}: closed`);
@@ -56,10 +64,13 @@ export class Probe implements Watchable, Owned {
     });
   }
 
-  /** Connects to localhost:port as a client would. */
-  static open(name: string, port: number, log: (line: string) => void): Promise<Probe> {
+  /**
+   * Connects to localhost:port as a client would. With `halfOpen`, a FIN from the server
+   * leaves this side open (a client that never closes), instead of closing it in turn.
+   */
+  static open(name: string, port: number, log: (line: string) => void, halfOpen = false): Promise<Probe> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: "localhost", port });
+      const socket = connect({ host: "localhost", port, allowHalfOpen: halfOpen });
       socket.once("error", reject);
       socket.once("connect", () => {
         socket.off("error", reject);
@@ -184,6 +195,35 @@ export class Probe implements Watchable, Owned {
     } catch (error) {
       if (!(error instanceof WaitTimeout)) throw error;
       throw new CheckFailure(what, "the connection closed", `still open after ${formatSeconds(within)}; ${this.arrivedSince(since)} arrived`);
+    }
+  }
+
+  /**
+   * Waits until the other end has closed the connection entirely, as TCP tells it: a byte
+   * written now and then (the other end ignores what comes after a refusal) is answered
+   * with a reset once its socket is gone. For a client that keeps its side open.
+   */
+  async expectClosedEntirely(what: string, within: number): Promise<void> {
+    const started = Date.now();
+    let lastWrite = 0;
+    try {
+      await waitUntil(
+        () => {
+          if (this.wasReset || this.socket.destroyed) return true;
+          if (Date.now() - lastWrite >= TOUCH_MS && this.socket.writable) {
+            lastWrite = Date.now();
+            this.socket.write("x");
+          }
+          return false;
+        },
+        () => what,
+        [this],
+        started + within,
+        { pollMs: TOUCH_MS / 4 },
+      );
+    } catch (error) {
+      if (!(error instanceof WaitTimeout)) throw error;
+      throw new CheckFailure(what, `the connection closed by the server within ${formatSeconds(within)}`, `its socket still accepted bytes after ${formatSeconds(within)} (it was ${this.ended ? "half-closed: a FIN, then nothing" : "open"})`);
     }
   }
 

@@ -70,12 +70,12 @@ export class ServerUnderTest {
   }
 
   /**
-   * Opens a connection, as a client would, without sending anything. A refused connection
-   * is tried once more when the port listens: a server may print its port line just
-   * before it listens.
+   * Opens a connection, as a client would, without sending anything (`halfOpen`: one that
+   * stays open after the server's FIN). A refused connection is tried once more when the
+   * port listens: a server may print its port line just before it listens.
    */
-  async connect(name: string): Promise<Probe> {
-    const open = (): Promise<Probe> => Probe.open(name, this.port, (line) => this.ctx.log(line));
+  async connect(name: string, options: { halfOpen?: boolean } = {}): Promise<Probe> {
+    const open = (): Promise<Probe> => Probe.open(name, this.port, (line) => this.ctx.log(line), options.halfOpen);
     let probe: Probe;
     try {
       probe = await open().catch(async (error: NodeJS.ErrnoException) => {

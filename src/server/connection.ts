@@ -24,12 +24,22 @@ export interface ServerContext {
   cut(peer: Peer): void;
 }
 
+/** What a line costs of the byte budget: its bytes and the "\n". */
+function costInBytes(item: DecodedLine): number {
+  return item.kind === "too-long" ? item.bytes + 1 : Buffer.byteLength(item.text) + 1;
+}
+
 export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
   const { room, log, limits } = ctx;
   const peer = new Peer(socket, limits.maxQueuedBytes, (slow) => ctx.cut(slow));
   const decoder = new LineDecoder(limits.maxLineBytes);
   const budget = limits.rateLines > 0 || limits.rateBytes > 0 ? new InputBudget({ rate: limits.rateLines, burst: limits.burstLines }, { rate: limits.rateBytes, burst: limits.burstBytes }) : null;
   let state: "registering" | "joined" | "gone" = "registering";
+  /** Lines read, served from `head` on; those left wait for the member's input budget. */
+  let backlog: DecodedLine[] = [];
+  let head = 0;
+  /** The connection closed while lines were still waiting to be served. */
+  let closed = false;
   let resumeTimer: NodeJS.Timeout | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
 
@@ -74,32 +84,57 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
     log.propagated();
   }
 
-  function handle(items: DecodedLine[]): void {
-    for (const item of items) {
-      if (state === "registering") register(item);
-      else if (state === "joined") chat(item);
-    }
+  function handle(item: DecodedLine): void {
+    if (state === "registering") register(item);
+    else if (state === "joined") chat(item);
   }
 
-  /** Past its input budget, the member is not read for a while: TCP slows it down, and only it. */
-  function spend(lines: number, bytes: number): void {
-    const wait = budget?.spend(lines, bytes) ?? 0;
-    if (wait <= 0) return;
+  /**
+   * Serves the lines read so far while the input budget allows; past it, reads nothing
+   * more and comes back once the budget has refilled: TCP slows the member down, and only
+   * it. A member that closed is announced as leaving after its last line was served.
+   */
+  function serveBacklog(): void {
+    resumeTimer = undefined;
+    while (head < backlog.length && state !== "gone") {
+      const wait = budget ? budget.takeLine(costInBytes(backlog[head]!)) : 0;
+      if (wait > 0) return later(wait);
+      handle(backlog[head++]!);
+    }
+    backlog = [];
+    head = 0;
+    if (closed) return leave();
+    if (socket.isPaused()) socket.resume();
+  }
+
+  function later(ms: number): void {
     socket.pause();
-    clearTimeout(resumeTimer);
-    resumeTimer = setTimeout(() => {
-      if (!socket.destroyed) socket.resume();
-    }, Math.ceil(wait));
+    resumeTimer = setTimeout(serveBacklog, Math.ceil(ms));
   }
 
   /** With --idle-line-ms, a line still without "\n" after that much silence counts as ended. */
   function awaitLineEnd(): void {
     if (limits.idleLineMs <= 0) return;
     clearTimeout(idleTimer);
-    if (decoder.hasPartialLine) idleTimer = setTimeout(() => handle(decoder.end()), limits.idleLineMs);
+    if (decoder.hasPartialLine) idleTimer = setTimeout(() => receive(decoder.end()), limits.idleLineMs);
+  }
+
+  /** Lines read: served now, or later when the member is past its budget. */
+  function receive(items: DecodedLine[]): void {
+    if (head === backlog.length) {
+      backlog = items;
+      head = 0;
+    } else {
+      for (const item of items) backlog.push(item);
+    }
+    if (resumeTimer === undefined) serveBacklog();
   }
 
   function leave(): void {
+    if (head < backlog.length && state === "joined" && !ctx.closing()) {
+      closed = true; // its last lines first: serveBacklog() leaves once they are served
+      return;
+    }
     clearTimeout(registrationTimer);
     clearTimeout(resumeTimer);
     clearTimeout(idleTimer);
@@ -116,11 +151,10 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
 
   socket.on("data", (chunk: Buffer) => {
     const items = decoder.push(chunk);
-    spend(items.length, chunk.length);
     awaitLineEnd();
-    handle(items);
+    receive(items);
   });
-  socket.on("end", () => handle(decoder.end()));
+  socket.on("end", () => receive(decoder.end()));
   // A reset or write error only ends this connection; 'close' follows and does the leave.
   socket.on("error", () => {});
   socket.on("close", leave);

@@ -42,12 +42,21 @@ export function consoleLog(out: Output, options: ConsoleOptions = {}): ConsoleLo
   const maxBuffered = options.maxBufferedBytes ?? CONSOLE_BUFFER_BYTES;
   let pending = "";
   let dropped = 0;
+  let awaitingDrain = false;
   const timer = new FlushTimer(CONSOLE_FLUSH_MS, () => {
-    if (pending === "") return;
+    if (pending === "" && dropped === 0) return;
     const text = pending;
     pending = "";
     if ((out.writableLength ?? 0) > maxBuffered) {
       dropped += text.split("\n").length - 1;
+      // The count is printed once the output has moved, even if no line comes after.
+      if (!awaitingDrain) {
+        awaitingDrain = true;
+        out.once("drain", () => {
+          awaitingDrain = false;
+          timer.request();
+        });
+      }
       return;
     }
     if (dropped > 0) {

@@ -1,8 +1,9 @@
 /**
  * Flood control: how much one member may send, as two token buckets (lines and bytes),
- * each refilled at its rate up to its burst. Past the budget the server reads nothing
- * more from that member for a while, so TCP slows the flooder down and nobody else;
- * nothing it sent is lost (IRC servers call this fakelag).
+ * each refilled at its rate up to its burst. A line is served once both buckets hold its
+ * cost (one line, its bytes with the "\n"); until then the server reads nothing more from
+ * that member, so TCP slows the flooder down and nobody else, and nothing it sent is lost
+ * (IRC servers call this fakelag).
  */
 export interface Budget {
   /** Per second, on average; 0: no limit. */
@@ -13,34 +14,43 @@ export interface Budget {
 
 class Bucket {
   private tokens: number;
+  private last = performance.now();
 
   constructor(private readonly budget: Budget) {
     this.tokens = budget.burst;
   }
 
-  /** Takes `amount` after refilling for `elapsedMs`; returns the milliseconds until it is out of debt. */
-  spend(amount: number, elapsedMs: number): number {
+  /** Milliseconds until the bucket can pay `amount` (0: now); one larger than the burst is paid from a full bucket, into debt. */
+  waitFor(amount: number, now: number): number {
     if (this.budget.rate <= 0) return 0;
-    this.tokens = Math.min(this.budget.burst, this.tokens + (elapsedMs * this.budget.rate) / 1000) - amount;
-    return this.tokens >= 0 ? 0 : (-this.tokens * 1000) / this.budget.rate;
+    if (now > this.last) {
+      this.tokens = Math.min(this.budget.burst, this.tokens + ((now - this.last) * this.budget.rate) / 1000);
+      this.last = now;
+    }
+    const need = Math.min(amount, this.budget.burst);
+    return this.tokens >= need ? 0 : ((need - this.tokens) * 1000) / this.budget.rate;
+  }
+
+  pay(amount: number): void {
+    if (this.budget.rate > 0) this.tokens -= amount;
   }
 }
 
 export class InputBudget {
   private readonly lines: Bucket;
   private readonly bytes: Bucket;
-  private last = performance.now();
 
   constructor(lines: Budget, bytes: Budget) {
     this.lines = new Bucket(lines);
     this.bytes = new Bucket(bytes);
   }
 
-  /** Spends what one read brought; returns how long to stop reading (0: read on). */
-  spend(lines: number, bytes: number): number {
-    const now = performance.now();
-    const elapsed = now - this.last;
-    this.last = now;
-    return Math.max(this.lines.spend(lines, elapsed), this.bytes.spend(bytes, elapsed));
+  /** Pays for one line of `bytes` bytes and returns 0, or pays nothing and returns the milliseconds until it can. */
+  takeLine(bytes: number, now = performance.now()): number {
+    const wait = Math.max(this.lines.waitFor(1, now), this.bytes.waitFor(bytes, now));
+    if (wait > 0) return wait;
+    this.lines.pay(1);
+    this.bytes.pay(bytes);
+    return 0;
   }
 }
