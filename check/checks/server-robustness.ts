@@ -369,6 +369,7 @@ export const serverRobustnessChecks: Check[] = [
     id: "server-robustness/flood-slowed",
     name: "slows a member past --rate-lines and --burst-lines, losing none of its lines, keeping its order and its connection",
     section: "10 Limits",
+    needs: ["server/glued-lines"],
     hint: "give each member a token bucket of --burst-lines lines refilled at --rate-lines a second; when it is empty, stop reading that member's socket until it refills (pause, not drop)",
     async run(ctx) {
       const [rate, burst, count] = [10, 5, 25];
@@ -464,6 +465,7 @@ export const serverRobustnessChecks: Check[] = [
     id: "server-robustness/console-paused",
     name: "keeps relaying while its terminal is paused with Ctrl-S, and prints again after Ctrl-Q",
     section: "8 The server's console",
+    needs: ["server/glued-lines"],
     hint: "never let a console write hold up the room: write the console from a queue of bounded size (a thread, or non-blocking writes), dropping and counting lines while it is full",
     async run(ctx) {
       const server = await ServerUnderTest.start(ctx, ["--rate-lines", "0", "--rate-bytes", "0"]);

@@ -32,6 +32,12 @@ export const SEED_FAILS = [
   "server-robustness/line-limit-default",
   "server-robustness/nick-blank",
   "server-robustness/nick-controls",
+  // nicknames of any kind, as received: none of the rules of PROTOCOL.md section 3
+  "server-robustness/nick-characters",
+  "server-robustness/nick-invisible",
+  "server-robustness/nick-scripts",
+  "server-robustness/nick-taken",
+  "server-robustness/nick-nfc",
   "server-robustness/nick-too-long",
   "server-robustness/nick-at-limit",
   "server-robustness/nick-too-long-default",
@@ -56,4 +62,6 @@ export const SEED_PASSES = [
   "server/console-join",
   "server/console-chat",
   "server/console-leave",
+  // it takes any nickname, those of any script too
+  "server-robustness/nick-any-script",
 ];
