@@ -26,23 +26,41 @@ import unicodedata
 
 MAX_INCOMING_LINE_BYTES = 64 * 1024
 NICK_PROMPT = "Type your nickname>> "
+WELCOME = ">>> You have joined the chatroom now."
+CUT_MARK = " [cut off]"   # after a last line that came without its \n
 
 
 # ---------------------------------------------------------------- small helpers
 
-WHITE = "".join(
-    chr(c) for c in range(0x10000)
-    if chr(c).isspace() and not (c < 0x20 or 0x7F <= c <= 0x9F)
-) + "\t"
+# White space as PROTOCOL.md defines it (JavaScript's trim): space, tab, the
+# line ends \n \v \f \r, and the Unicode spaces.
+WHITE = ("\t\n\v\f\r \u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B))
+         + "\u2028\u2029\u202f\u205f\u3000\ufeff")
 
 
 def trim(text):
     return text.strip(WHITE)
 
 
+# Characters that turn text around, break a line or hide (section 7): shown
+# as <U+XXXX>. The zero-width non-joiner and joiner (U+200C, U+200D) pass.
+SHOWN_AS_CODE = frozenset(
+    [0x061C, 0x180E, 0x200B, 0x200E, 0x200F, 0xFEFF]
+    + list(range(0x2028, 0x202F))      # U+2028, U+2029, U+202A-U+202E
+    + list(range(0x2060, 0x2065))
+    + list(range(0x2066, 0x206A))
+)
+
+
+def is_control(ch):
+    c = ord(ch)
+    return c < 0x20 or c == 0x7F or 0x80 <= c <= 0x9F
+
+
 def neutralise(text):
     """PROTOCOL.md section 7, applied to what we receive: nothing we print
-    can move the cursor, change colours, ring the bell or set a title."""
+    can move the cursor, change colours, ring the bell, set a title, or turn
+    text around."""
     out = []
     for ch in text:
         c = ord(ch)
@@ -54,6 +72,8 @@ def neutralise(text):
             out.append("^?")
         elif 0x80 <= c <= 0x9F:
             out.append("\ufffd")
+        elif c in SHOWN_AS_CODE:
+            out.append("<U+%04X>" % c)
         else:
             out.append(ch)
     return "".join(out)
@@ -72,6 +92,24 @@ def char_width(ch):
     if 0x1F300 <= c <= 0x1FAFF:
         return 2  # emoji
     return 1
+
+
+def break_rows(text, width):
+    """Section 11: a line wider than the terminal, broken into rows of its
+    width (a wide character is never split), every row after the first
+    starting with two spaces, so no part of it can pass for a line of its own."""
+    indent = "  " if width > 4 else ""
+    rows = []
+    row, col = "", 0
+    for ch in text:
+        w = char_width(ch)
+        if w and col + w > width:
+            rows.append(row)
+            row, col = indent, len(indent)
+        row += ch
+        col += w
+    rows.append(row)
+    return rows
 
 
 def plain_reason(err):
@@ -112,6 +150,8 @@ def parse_args(argv):
             if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 65536:
                 fail_usage("--port needs a port number, not %r" % value)
             opts["port"] = int(value)
+        elif name == "nick" and any(is_control(ch) for ch in value):
+            fail_usage("--nick must not hold control characters")
         else:
             opts[name] = value
         i += 1
@@ -165,9 +205,10 @@ class Incoming:
         return line.decode("utf-8", "replace")
 
     def last(self):
-        """At the end of the connection: a last line without \\n, if any."""
+        """At the end of the connection: a last line without \\n, if any,
+        marked as cut short."""
         if self.buf and not self.dropping:
-            return [self._finish()]
+            return [self._finish() + CUT_MARK]
         return []
 
 
@@ -286,7 +327,8 @@ class Screen:
             return
         s = self._erase()
         for line in lines:
-            s += line + "\r\n"
+            for row in break_rows(line, self.width):
+                s += row + "\r\n"
         s += self._draw()
         self.write(s)
 
@@ -314,6 +356,12 @@ class Screen:
 
 # ---------------------------------------------------------------- the client
 
+def gone_status(nick_sent, welcomed):
+    """Exit status when the server closed the connection (section 12): 3 when
+    it did so after the nickname and before the welcome (a refused nickname)."""
+    return 3 if nick_sent and not welcomed else 2
+
+
 class Leave(Exception):
     def __init__(self, status, message):
         Exception.__init__(self, message)
@@ -331,6 +379,7 @@ class Client:
         self.keys = ""            # decoded keys not yet handled (an unfinished escape)
         self.last_was_cr = False
         self.joined = False       # the nickname has been sent
+        self.welcomed = False     # the welcome line has arrived
         self.history = []
         self.hist_pos = 0
         self.draft = None
@@ -379,10 +428,11 @@ class Client:
             data = b""
         if data:
             lines = self.incoming.feed(data)
+            self.welcomed = self.welcomed or WELCOME in lines
             self.screen.print_above([show_text(l) for l in lines])
             return
         self.screen.print_above([show_text(l) for l in self.incoming.last()])
-        raise Leave(2, "Server disconnected!")
+        raise Leave(gone_status(self.joined, self.welcomed), "Server disconnected!")
 
     def send_line(self, text):
         try:
@@ -567,7 +617,8 @@ def run_piped(sock, nick):
     out = sys.stdout
     incoming = Incoming()
     pending = b""
-    joined = False
+    joined = False      # the nickname has been sent
+    welcomed = False
     if nick is not None and trim(nick):
         sock.sendall(trim(nick).encode("utf-8") + b"\n")
         joined = True
@@ -581,13 +632,14 @@ def run_piped(sock, nick):
             except OSError:
                 data = b""
             lines = incoming.feed(data) if data else incoming.last()
+            welcomed = welcomed or WELCOME in lines
             for l in lines:
                 out.write(show_text(l) + "\n")
             out.flush()
             if not data:
                 out.write("Server disconnected!\n")
                 out.flush()
-                return 2
+                return gone_status(joined, welcomed)
         if stdin_open and fd in r:
             data = os.read(fd, 65536)
             if data:
