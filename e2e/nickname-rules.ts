@@ -7,6 +7,7 @@ import { BLANK_NICK, NICK_CHARACTERS, NICK_CONTROLS, NICK_SCRIPTS, nickTaken, ni
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const ALLOWED = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
 const LETTER = /\p{L}/u;
+const SHARED = /[\p{Script=Common}\p{Script=Inherited}]/u;
 const SCRIPTS = [
   "Latin", "Greek", "Cyrillic", "Armenian", "Hebrew", "Arabic", "Syriac", "Thaana", "Nko", "Devanagari", "Bengali",
   "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai", "Lao", "Tibetan",
@@ -17,7 +18,7 @@ const SCRIPTS = [
 const MIXTURES = [new Set(["Han", "Hiragana", "Katakana"]), new Set(["Han", "Hangul"]), new Set(["Han", "Bopomofo"])];
 
 function oneScript(nick: string): boolean {
-  const scripts = new Set([...nick].filter((c) => LETTER.test(c)).map((c) => SCRIPTS.find((s) => s.pattern.test(c))?.name ?? `other:${c.codePointAt(0)}`));
+  const scripts = new Set([...nick].filter((c) => LETTER.test(c) && !SHARED.test(c)).map((c) => SCRIPTS.find((s) => s.pattern.test(c))?.name ?? `other:${c.codePointAt(0)}`));
   return scripts.size <= 1 || MIXTURES.some((mixture) => [...scripts].every((s) => mixture.has(s)));
 }
 

@@ -11,7 +11,7 @@ const refusal = (line: string, taken: (key: string) => boolean = nobody): string
 
 describe("judgeNickname", () => {
   it("accepts letters and digits of any one script, and _ - .", () => {
-    for (const nick of ["Lion", "호랑이", "Rémy", "Ἀχιλλεύς", "Лев", "אריה", "سبع", "सिंह", "山田たろう", "カタカナ漢字", "한국漢字", "jean-luc.o_neil", "R2D2", "٣٤٥"]) {
+    for (const nick of ["Lion", "호랑이", "Rémy", "Ἀχιλλεύς", "Лев", "אריה", "سبع", "सिंह", "山田たろう", "カタカナ漢字", "한국漢字", "jean-luc.o_neil", "R2D2", "٣٤٥", "ラーメン", "佐々木"]) {
       expect(judgeNickname(nick, 32, nobody)).toMatchObject({ ok: true, nick });
     }
   });

@@ -13,6 +13,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const ALLOWED = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
 /** A letter: what decides a nickname's script (marks and digits go with any). */
 const LETTER = /\p{L}/u;
+/** Letters of no script of their own (the Japanese prolonged sound mark ー): they go with any. */
+const SHARED = /[\p{Script=Common}\p{Script=Inherited}]/u;
 
 /** Scripts told apart; a letter of any other script counts as one more script of its own. */
 const SCRIPTS = [
@@ -32,7 +34,7 @@ function scriptOf(letter: string): string {
 
 /** True when the letters are of one script, or of one of the writing systems that mix some. */
 function oneScript(nick: string): boolean {
-  const scripts = new Set([...nick].filter((c) => LETTER.test(c)).map(scriptOf));
+  const scripts = new Set([...nick].filter((c) => LETTER.test(c) && !SHARED.test(c)).map(scriptOf));
   if (scripts.size <= 1) return true;
   return MIXTURES.some((mixture) => [...scripts].every((s) => mixture.has(s)));
 }
