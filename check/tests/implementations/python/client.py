@@ -2,14 +2,19 @@
 """A dummy-chat terminal client, written from PROTOCOL.md alone.
 
 Structure (top to bottom):
-  - text helpers: caret notation for received control characters (section 7);
-  - LineReader: turns the bytes from the server into lines (section 2);
+  - text helpers: caret notation for received control characters, <U+XXXX>
+    for characters that turn text around or hide (section 7), and the rows a
+    long received line is broken into, with a hanging indent (section 11);
+  - LineReader: turns the bytes from the server into lines (section 2); a last
+    line without "\n" is marked as cut off;
   - TerminalChat: the interactive client (section 11), on prompt_toolkit:
     one PromptSession, used inside patch_stdout(); a receiving task prints
     the server's lines above the input line with run_in_terminal() and, when
     the server goes away, ends the prompt that is running;
   - run_piped: the plain client used when standard input is not a terminal;
-  - command line and main (sections 1, 12).
+  - command line and main (sections 1, 12): exit status 0 the user left,
+    1 bad flags or no server, 2 the server went away, 3 the nickname was
+    refused (the connection ended after it was sent, before the welcome).
 """
 
 import argparse
@@ -24,11 +29,19 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.input.vt100 import Vt100Input, raw_mode
 from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.utils import get_cwidth
 
 MAX_INCOMING_LINE_BYTES = 64 * 1024
 
 LEFT = "Closed chatroom successfully."
 SERVER_GONE = "Server disconnected!"
+WELCOME = ">>> You have joined the chatroom now."
+CUT_OFF = " [cut off]"  # after a last line that arrived without its "\n"
+INDENT = "  "  # starts every row after the first of a long received line
+
+EXIT_LEFT, EXIT_BAD_START, EXIT_SERVER_GONE, EXIT_REFUSED = 0, 1, 2, 3
+
+VERSION = "dummy-chat python-asyncio client 2.0"
 
 # --------------------------------------------------------------------------
 # Text helpers
@@ -41,8 +54,22 @@ def _neutralise_table():
     table[0x7F] = "^?"
     for code in range(0x80, 0xA0):
         table[code] = "\ufffd"
+    for code in SHOWN_AS_CODE:
+        table[code] = f"<U+{code:04X}>"
     return table
 
+
+# Bidi controls, line and paragraph separators, invisible characters
+# (section 7); the zero-width non-joiner and joiner pass.
+SHOWN_AS_CODE = (
+    [0x061C, 0x200E, 0x200F]
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2066, 0x206A))
+    + [0x2028, 0x2029]
+    + [0x180E, 0x200B]
+    + list(range(0x2060, 0x2065))
+    + [0xFEFF]
+)
 
 NEUTRALISE = _neutralise_table()
 
@@ -50,6 +77,37 @@ NEUTRALISE = _neutralise_table()
 def neutralise(text):
     """Received text must never change the terminal: show controls as ^X."""
     return text.translate(NEUTRALISE)
+
+
+def has_control(text):
+    return any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in text)
+
+
+def break_into_rows(text, width):
+    """Break a line into rows of at most width columns (wide characters take
+    two, and are never split); every row after the first starts with INDENT,
+    so no part of a long line can pass for a line of its own (section 11)."""
+    if width <= len(INDENT) + 1:
+        return [text]  # no room for an indent: let the terminal wrap
+    rows = []
+    row, used = "", 0
+    for ch in text:
+        columns = get_cwidth(ch)
+        row_start = len(INDENT) if rows else 0
+        if used + columns > width and used > row_start:
+            rows.append(row)
+            row, used = INDENT, len(INDENT)
+        row += ch
+        used += columns
+    rows.append(row)
+    return rows
+
+
+def terminal_width():
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except OSError:
+        return 80
 
 
 # --------------------------------------------------------------------------
@@ -98,12 +156,13 @@ class LineReader:
         return lines
 
     def finish(self):
-        """The connection ended: an unfinished last line is shown too."""
+        """The connection ended: an unfinished last line is shown too, marked
+        as cut off."""
         if self.discarding or not self.buffer:
             return []
         raw = bytes(self.buffer)
         self.buffer.clear()
-        return [self._decode(raw)]
+        return [self._decode(raw) + CUT_OFF]
 
 
 def encode_line(text):
@@ -144,9 +203,12 @@ class TerminalChat:
         self.session = PromptSession(input=AlwaysRawInput(sys.stdin))
         self.ending = None  # set to ServerGone() or EOFError() to end the prompts
         self.writer = None
+        self.nick_sent = False
+        self.welcomed = False
 
     async def run(self):
-        """Return the exit status: 0 the user left, 2 the server went away."""
+        """Return the exit status: 0 the user left, 2 the server went away,
+        3 it went away after the nickname and before the welcome (refused)."""
         reader, self.writer = await asyncio.open_connection(sock=self.sock)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):  # leave cleanly, like Ctrl-D
@@ -155,18 +217,19 @@ class TerminalChat:
             receiving = asyncio.create_task(self.receive(reader))
             try:
                 await self.converse()
-                status = 0
+                status = EXIT_LEFT
             except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C
-                status = 0
+                status = EXIT_LEFT
             except ServerGone:
-                status = 2
+                refused = self.nick_sent and not self.welcomed
+                status = EXIT_REFUSED if refused else EXIT_SERVER_GONE
             receiving.cancel()
             try:
                 await receiving
             except asyncio.CancelledError:
                 pass
         # The input line stays as it was; prompt_toolkit has moved below it.
-        print(LEFT if status == 0 else SERVER_GONE, flush=True)
+        print(LEFT if status == EXIT_LEFT else SERVER_GONE, flush=True)
         self.writer.close()
         try:
             await self.writer.wait_closed()
@@ -181,6 +244,7 @@ class TerminalChat:
         while not nick:
             nick = (await self.ask("Type your nickname>> ")).strip()
         self.send(nick)
+        self.nick_sent = True
         while True:
             line = await self.ask(f"{nick}: ")
             if line.strip() == "quit":
@@ -224,6 +288,8 @@ class TerminalChat:
             except OSError:  # reset: the connection broke
                 data = b""
             received = lines.feed(data) if data else lines.finish()
+            if WELCOME in received:
+                self.welcomed = True
             if received:
                 await self.show(received)
             if not data:
@@ -233,13 +299,15 @@ class TerminalChat:
 
     async def show(self, lines):
         """Print lines above the input line, which is redrawn below them.
+        Long lines are broken into rows for the terminal's width right now.
 
         (The terminal is raw but output processing is on, so "\n" is a new line.)"""
-        text = "".join(neutralise(line) + "\n" for line in lines)
 
         def write():
+            width = terminal_width()
+            rows = [row for line in lines for row in break_into_rows(neutralise(line), width)]
             terminal = sys.__stdout__  # the real one, not patch_stdout's proxy
-            terminal.write(text)
+            terminal.write("".join(row + "\n" for row in rows))
             terminal.flush()
 
         await run_in_terminal(write)
@@ -262,7 +330,11 @@ async def run_piped(sock, nick):
 
     threading.Thread(target=read_stdin, daemon=True).start()
 
+    welcomed = False
+    name = (nick or "").strip()
+
     async def receive():
+        nonlocal welcomed
         decoder = LineReader()
         while True:
             try:
@@ -270,12 +342,13 @@ async def run_piped(sock, nick):
             except OSError:
                 data = b""
             for line in decoder.feed(data) if data else decoder.finish():
+                welcomed = welcomed or line == WELCOME
                 print(neutralise(line), flush=True)
             if not data:
                 return
 
     async def send_input():
-        name = (nick or "").strip()
+        nonlocal name
         if name:
             writer.write(encode_line(name))
         while True:
@@ -296,11 +369,11 @@ async def run_piped(sock, nick):
     if receiving in done:
         sending.cancel()
         print(SERVER_GONE, flush=True)
-        status = 2
+        status = EXIT_REFUSED if name and not welcomed else EXIT_SERVER_GONE
     else:
         receiving.cancel()
         print(LEFT, flush=True)
-        status = 0
+        status = EXIT_LEFT
     writer.close()
     try:
         await writer.wait_closed()
@@ -336,6 +409,7 @@ def parse_args(argv):
     parser.add_argument("--port", type=port_number, default=8080)
     parser.add_argument("--host", default="localhost")
     parser.add_argument("--nick", default=None, help="join with this nickname instead of asking")
+    parser.add_argument("--version", action="version", version=VERSION)
     return parser.parse_args(argv)
 
 
@@ -349,19 +423,22 @@ def reason(error):
 
 def main(argv):
     args = parse_args(argv)
+    if args.nick is not None and has_control(args.nick):
+        print("client.py: --nick must not contain control characters", file=sys.stderr)
+        return EXIT_BAD_START
     try:
         sock = socket.create_connection((args.host, args.port), timeout=10)
         sock.settimeout(None)
     except OSError as error:
         print(f"cannot connect to {args.host}:{args.port}: {reason(error)}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_START
     try:
         if sys.stdin.isatty():
             return asyncio.run(TerminalChat(sock, args.nick).run())
         return asyncio.run(run_piped(sock, args.nick))
     except KeyboardInterrupt:  # a SIGINT outside a prompt (the terminal in cooked mode)
         print(LEFT, flush=True)
-        return 0
+        return EXIT_LEFT
 
 
 if __name__ == "__main__":
