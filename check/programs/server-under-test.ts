@@ -11,6 +11,9 @@ import { Probe } from "./probe.js";
 import { isListening } from "./tcp-table.js";
 import { TerminalProgram } from "./terminal-program.js";
 
+/** The start of every line that refuses a newcomer (PROTOCOL.md sections 3 and 6). */
+const REFUSAL = /^>>> (Nickname |No nickname |The chatroom is full)/;
+
 /** How long a server may take to print its port line. */
 export const STARTUP_MS = 10_000;
 
@@ -103,10 +106,11 @@ export class ServerUnderTest {
     const marks = members.map((m) => m.mark());
     this.model.nickname(name, nickLine.replace(/\r?\n$/, ""));
     await probe.send(nickLine);
-    await probe.nextLine(mark, `the server answers ${name}'s nickname with a line`);
+    const answer = await probe.nextLine(mark, `the server answers ${name}'s nickname with a line`);
     await Promise.all(members.map((m, i) => m.nextLine(marks[i]!, "").catch(() => this.ctx.log(`${m.name} received no line when ${name} joined`))));
-    if (probe.ended) {
-      throw new CheckFailure(`${name} joins with the nickname ${quoteText(nickLine.replace(/\n$/, ""))}`, ">>> You have joined the chatroom now.", `${probe.arrivedSince(mark)}, then the server closed the connection`);
+    if (probe.ended || REFUSAL.test(answer)) {
+      const how = probe.ended ? "then the server closed the connection" : "a refusal";
+      throw new CheckFailure(`${name} joins with the nickname ${quoteText(nickLine.replace(/\n$/, ""))}`, ">>> You have joined the chatroom now.", `${probe.arrivedSince(mark)}, ${how}`);
     }
     return probe;
   }
