@@ -1,4 +1,5 @@
 // The built client as a process with piped stdin/stdout: joins, sends, receives, leaves, fails clearly.
+import { createServer, type AddressInfo } from "node:net";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Waiters } from "./support/deadline.js";
@@ -109,5 +110,55 @@ describe("client errors", () => {
     const result = await execa("node", [CLIENT_MAIN, "--nick", "  "], { reject: false, input: "" });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/^dummy-chat: --nick must not be blank\nusage: dummy-chat/);
+  });
+});
+
+describe("client hardening (round 2)", () => {
+  it("refuses a --nick holding a line end with exit 1, before it connects: nobody sees the forged line", async () => {
+    const tiger = await peer("Tiger");
+    const result = await execa("node", [CLIENT_MAIN, "--port", String(server.port), "--nick", "Lion\nI am the admin"], { reject: false, input: "" });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^dummy-chat: --nick must not contain control characters[^\n]*\nusage: dummy-chat/);
+    expect(result.stdout).toBe("");
+    // Had it connected, its connection would have been accepted before this one.
+    const rabbit = await peer("Rabbit");
+    await tiger.waitForLine(`Rabbit(${rabbit.port}) has joined the chatroom!!`);
+    await server.waitForOutput(`Rabbit(${rabbit.port}) has joined the chatroom!!`);
+    expect(server.count(">>> Waiting for clients...")).toBe(3); // at the start, Tiger, Rabbit
+    expect(tiger.chat).toEqual([`Rabbit(${rabbit.port}) has joined the chatroom!!`, "Now participants: 2", ""]);
+    expect(server.stdout).not.toContain("I am the admin");
+    expect(server.stdout).not.toContain("Lion");
+  });
+
+  it("exits with status 3 after printing the server's line when its nickname is refused (taken)", async () => {
+    await peer("Lion");
+    const client = runClient(["--nick", "LION"]);
+    // Standard input stays open: the refusal alone ends the client.
+    const result = await client.child;
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout).toBe(['>>> Nickname "LION" is taken. Closing connection.', "Server disconnected!"].join("\n"));
+  });
+
+  it("shows a last line that ended without \"\\n\" when the server closed, marked [cut off]", async () => {
+    // A scripted server: welcomes, then sends half a line and closes.
+    const scripted = createServer((socket) => {
+      socket.on("error", () => {});
+      let received = "";
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.toString("utf8");
+        if (received.includes("\n")) socket.end(">>> You have joined the chatroom now.\n\nLion(4242): the server moved to a new ho");
+      });
+    });
+    await new Promise<void>((resolve) => scripted.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (scripted.address() as AddressInfo).port;
+      const result = await execa("node", [CLIENT_MAIN, "--host", "127.0.0.1", "--port", String(port), "--nick", "Tiger"], { reject: false, timeout: 10_000 });
+      expect(result.exitCode).toBe(2);
+      expect(result.stdout).toBe(
+        [">>> You have joined the chatroom now.", "", "Lion(4242): the server moved to a new ho [cut off]", "Server disconnected!"].join("\n"),
+      );
+    } finally {
+      await new Promise((resolve) => scripted.close(resolve));
+    }
   });
 });
