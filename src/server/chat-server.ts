@@ -45,13 +45,20 @@ export function startChatServer(options: ChatServerOptions = {}): Promise<ChatSe
   // A connection past the process's descriptors would be dropped by the system without a
   // word: the room is full earlier, and says so.
   const descriptors = descriptorLimit();
-  const maxClients = descriptors === undefined ? limits.maxClients : Math.min(limits.maxClients, Math.max(1, descriptors - DESCRIPTOR_HEADROOM));
+  /** Connections the server may hold, clients and lingering refusals together, within its descriptors. */
+  const descriptorBudget = descriptors === undefined ? undefined : Math.max(1, descriptors - DESCRIPTOR_HEADROOM);
+  const maxClients = descriptorBudget === undefined ? limits.maxClients : Math.min(limits.maxClients, descriptorBudget);
 
-  /** Sends the line, then closes: outright after a short linger, or at once when many linger already. */
+  /**
+   * Sends the line, then closes: outright after a short linger, or at once when many linger
+   * already or descriptors run short. What the client sends meanwhile is read and dropped,
+   * so that its FIN (it read the line and closed) frees the descriptor at once.
+   */
   function closeWith(socket: Socket, line: string): void {
     socket.on("error", () => {});
+    socket.on("data", () => {});
     socket.end(line);
-    if (lingering >= MAX_LINGERING) {
+    if (lingering >= MAX_LINGERING || (descriptorBudget !== undefined && peers.size + lingering >= descriptorBudget)) {
       socket.destroySoon();
       return;
     }

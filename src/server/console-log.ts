@@ -43,8 +43,16 @@ export function consoleLog(out: Output, options: ConsoleOptions = {}): ConsoleLo
   let pending = "";
   let dropped = 0;
   let awaitingDrain = false;
+  // A console whose reader went away (a pipe to `head`, a closed terminal): the room goes on without it.
+  let gone = false;
+  out.on("error", () => {
+    gone = true;
+  });
   const timer = new FlushTimer(CONSOLE_FLUSH_MS, () => {
-    if (pending === "" && dropped === 0) return;
+    if (gone || (pending === "" && dropped === 0)) {
+      pending = "";
+      return;
+    }
     const text = pending;
     pending = "";
     if ((out.writableLength ?? 0) > maxBuffered) {

@@ -12,6 +12,9 @@ export interface Budget {
   burst: number;
 }
 
+/** Tokens short of a cost by less than this are rounding, not debt. */
+const EPSILON = 1e-6;
+
 class Bucket {
   private tokens: number;
   private last = performance.now();
@@ -28,7 +31,8 @@ class Bucket {
       this.last = now;
     }
     const need = Math.min(amount, this.budget.burst);
-    return this.tokens >= need ? 0 : ((need - this.tokens) * 1000) / this.budget.rate;
+    // Refills are computed from clock differences: a hair short of `need` is enough.
+    return this.tokens >= need - EPSILON ? 0 : ((need - this.tokens) * 1000) / this.budget.rate;
   }
 
   pay(amount: number): void {
