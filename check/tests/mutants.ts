@@ -247,7 +247,7 @@ export const MUTANTS: Mutant[] = [
     id: "relays-in-random-order",
     bug: "relays each line after its own short delay, as a thread per line would",
     file: "server.py",
-    edits: [['        self.broadcast(f"{conn.nick}({conn.port}): {neutralise(line)}\\n", sender=conn)\n', '        asyncio.get_running_loop().call_later((hash(line) % 10) / 100, self.broadcast, f"{conn.nick}({conn.port}): {neutralise(line)}\\n", conn)\n']],
+    edits: [['        self.broadcast(f"{conn.nick}({conn.port}): {neutralise(line)}\\n", sender=conn)\n', '        asyncio.get_running_loop().call_later((hash(line) % 10) / 10, self.broadcast, f"{conn.nick}({conn.port}): {neutralise(line)}\\n", conn)\n']],
     catches: ["server/order"],
     cause: /line \d\d of 20/,
     scope: "targeted",
