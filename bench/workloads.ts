@@ -253,7 +253,7 @@ function measurement(
     serverExit: server.exited,
     notes,
     ...extra,
-    marginalKiBPerClient: slope(extra.ladder.map((p) => [p.clients, p.rssKiB])),
+    marginalKiBPerClient: marginal(extra.ladder),
     histogram: run.histogram,
   };
 }
@@ -271,6 +271,16 @@ export function slope(points: [number, number][]): number {
     den += (x - mx) ** 2;
   }
   return den === 0 ? Number.NaN : num / den;
+}
+
+/**
+ * Server memory per added client, KiB: the slope of VmRSS over the join steps from half
+ * the crowd up. The first steps also pay for one-time growth (V8's young generation
+ * reaching its maximum, code compiled, thread arenas), which the slope leaves out.
+ */
+export function marginal(ladder: readonly LadderPoint[]): number {
+  const top = ladder[ladder.length - 1]?.clients ?? 0;
+  return slope(ladder.filter((p) => p.clients >= top / 2).map((p) => [p.clients, p.rssKiB]));
 }
 
 /** The crowd's join steps: `steps` even steps up to `clients`. */
