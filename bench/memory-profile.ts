@@ -123,19 +123,30 @@ export async function profileMemory(
   const where = placement(settings.generators, settings.pin);
   const out = join(options.dir, `probe-${process.pid}.json`);
   const nodeArgs = options.nodeArgs ?? [];
-  const server = await startDummyChat({
-    maxClients: options.clients,
-    nodeArgs: [...nodeArgs, "--expose-gc", "--require", PROBE],
-    cpus: where.server,
-    env: { ...process.env, DUMMY_CHAT_PROBE_OUT: out },
-    ...(options.serverMain ? { main: options.serverMain } : {}),
-  });
+  const start = (): Promise<RunningServer> =>
+    startDummyChat({
+      maxClients: options.clients,
+      nodeArgs: [...nodeArgs, "--expose-gc", "--require", PROBE],
+      cpus: where.server,
+      env: { ...process.env, DUMMY_CHAT_PROBE_OUT: out },
+      ...(options.serverMain ? { main: options.serverMain } : {}),
+    });
+  // The empty server's snapshot comes from a server of its own: a snapshot's memory stays
+  // in the C heap afterwards, and would be counted as the crowd's.
+  const emptySnapshot = options.snapshot ? join(options.dir, "empty.heapsnapshot") : null;
+  if (emptySnapshot !== null) {
+    const empty = await start();
+    try {
+      await probe(empty, out, emptySnapshot);
+    } finally {
+      await empty.stop();
+    }
+  }
+  const server = await start();
   let pool: GeneratorPool | null = null;
   try {
-    // /proc is read after the probe's GC; a heap snapshot (its own memory is large) comes after.
+    // /proc is read after the probe's GC; the crowd's heap snapshot comes last.
     const before = await probe(server, out, null);
-    const emptySnapshot = options.snapshot ? join(options.dir, "empty.heapsnapshot") : null;
-    if (emptySnapshot !== null) await probe(server, out, emptySnapshot);
     pool = await GeneratorPool.start({ port: server.port, dialect: "dummy-chat", clients: options.clients, cpus: where.generators });
     await pool.join();
     await sleep(1000);
