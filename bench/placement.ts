@@ -5,7 +5,13 @@
  * the server's figures are its own. With one core nothing is pinned.
  */
 import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { cpus } from "node:os";
+
+/**
+ * The machine's cores, counted once when this module loads: availableParallelism() follows
+ * this process's own affinity, which main.ts narrows to the generator cores.
+ */
+const MACHINE_CORES = Math.max(1, cpus().length);
 
 export interface Placement {
   cores: number;
@@ -27,20 +33,23 @@ export function hasTaskset(): boolean {
 }
 
 /** Cores for the load generators when the server has core 0: one process per spare core by default. */
-export function spareCores(cores = availableParallelism()): number {
+export function spareCores(cores = MACHINE_CORES): number {
   return Math.max(1, cores - 1);
 }
 
-export function placement(processes: number, pin: boolean, cores = availableParallelism()): Placement {
+export function placement(processes: number, pin: boolean, cores = MACHINE_CORES): Placement {
   const n = Math.max(1, processes);
   if (!pin || cores < 2 || !hasTaskset()) {
     const why = !pin ? "pinning off" : cores < 2 ? "one core" : "no taskset";
+    // Every core, said explicitly: a process started from a pinned coordinator would
+    // otherwise inherit the coordinator's cores.
+    const all = cores >= 2 && hasTaskset() ? `0-${cores - 1}` : null;
     return {
       cores,
-      server: null,
-      generators: new Array<string | null>(n).fill(null),
+      server: all,
+      generators: new Array<string | null>(n).fill(all),
       coordinator: null,
-      text: `nothing pinned (${why}); ${n} generator process${n === 1 ? "" : "es"}`,
+      text: `nothing pinned (${why}): server and ${n} generator process${n === 1 ? "" : "es"} free to run on any core`,
     };
   }
   const spare = cores - 1;
