@@ -169,7 +169,8 @@ async function profileCpu(workload: WorkloadName, settings: Settings, dir: strin
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const nodeArgs = [...(variant.nodeArgs ?? []), "--cpu-prof", `--cpu-prof-dir=${dir}`];
-  const m = await runWorkload(workload, "dummy-chat", { ...settings, crowdSteps: 1 }, { ...variant, nodeArgs });
+  // Time to write the profile at exit: with 10,000 clients, SIGKILL after the usual 3 s came first.
+  const m = await runWorkload(workload, "dummy-chat", { ...settings, crowdSteps: 1 }, { ...variant, nodeArgs, stopGraceMs: 60_000 });
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
   return { m, file: file === undefined ? null : join(dir, file) };
 }

@@ -301,6 +301,8 @@ export interface RunOptions {
   serverEnv?: NodeJS.ProcessEnv;
   /** Called once the room is joined and settled, before the run (e.g. to profile memory). */
   onJoined?: (server: RunningServer, pool: GeneratorPool) => Promise<void>;
+  /** How long the server may take to exit after SIGTERM (default 3 s; a profiled server writes its profile first). */
+  stopGraceMs?: number;
 }
 
 /** Where this workload's processes run. */
@@ -382,7 +384,7 @@ export async function runWorkload(
     });
   } finally {
     // Stop the server first: ncat quits ("getpeername ... failed") when clients vanish mid-announce.
-    await server.stop();
+    await server.stop(options.stopGraceMs);
     await pool?.close();
   }
 }
