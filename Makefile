@@ -18,7 +18,7 @@ help:
 	@echo "make e2e       replay every scenario in real terminals (UPDATE=1 records fixtures)"
 	@echo "make record    record fixtures for new or changed scenarios (same as make e2e UPDATE=1)"
 	@echo "make check SERVER='python3 server.py' [CLIENT='python3 client.py']   check your own chat against PROTOCOL.md (CHECKING.md)"
-	@echo "make bench     benchmarks against ncat --chat; make bench-check times the checker"
+	@echo "make bench     benchmarks against ncat --chat (QUICK=1: a quick look); make bench-check times the checker"
 
 # npm ci only when node_modules is missing or older than the lock file.
 $(INSTALLED): package.json package-lock.json
@@ -64,8 +64,9 @@ check: $(BUILT)
 	@node dist/check/main.js $(if $(SERVER),--server "$(SERVER)") $(if $(CLIENT),--client "$(CLIENT)") $(CHECK_ARGS)
 
 # Installs ncat when missing (Debian package), then runs every workload against both servers.
+# make bench QUICK=1: a quick look (one short round, no profiles, BENCHMARKS.md untouched).
 bench: $(BUILT)
-	@$(BIN)/tsx bench/main.ts $(BENCH_ARGS)
+	@$(BIN)/tsx bench/main.ts $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 # How long dummy-chat-check takes on one implementation (CHECKING.md, Speed).
 bench-check: $(BUILT)

@@ -32,6 +32,21 @@ export interface LatencySummary {
   meanUs: number;
 }
 
+/** A histogram as [bucket, count] pairs of its non-empty buckets, with its exact sum and maximum (for JSON). */
+export interface SparseHistogram {
+  buckets: [number, number][];
+  sum: number;
+  max: number;
+}
+
+/** The smallest value a bucket holds, and the first value of the next bucket. */
+export function bucketBounds(bucket: number): [number, number] {
+  if (bucket < EXACT) return [bucket, bucket + 1];
+  const shift = (bucket >>> SUB_BITS) - 1;
+  const m = bucket - (shift << SUB_BITS);
+  return [m * 2 ** shift, (m + 1) * 2 ** shift];
+}
+
 export class LatencyHistogram {
   private readonly counts = new Float64Array(BUCKETS);
   count = 0;
@@ -64,6 +79,50 @@ export class LatencyHistogram {
       if (seen >= rank) return Math.min(valueOf(i), this.max);
     }
     return this.max;
+  }
+
+  toSparse(): SparseHistogram {
+    const buckets: [number, number][] = [];
+    for (let i = 0; i < BUCKETS; i++) if (this.counts[i]! > 0) buckets.push([i, this.counts[i]!]);
+    return { buckets, sum: this.sum, max: this.max };
+  }
+
+  static fromSparse(sparse: SparseHistogram): LatencyHistogram {
+    const h = new LatencyHistogram();
+    for (const [i, c] of sparse.buckets) {
+      h.counts[i]! += c;
+      h.count += c;
+    }
+    h.sum = sparse.sum;
+    h.max = sparse.max;
+    return h;
+  }
+
+  /**
+   * The distribution as points (latency in µs, fraction of deliveries at or below it):
+   * the upper edge of each non-empty bucket, thinned to at most `points` points spread
+   * evenly in log(latency), the tail past 99% kept whole, the exact maximum last.
+   */
+  cdf(points = 400): [number, number][] {
+    const out: [number, number][] = [];
+    if (this.count === 0) return out;
+    let seen = 0;
+    let lastLog = Number.NEGATIVE_INFINITY;
+    const minLog = Math.log(Math.max(1, this.quantile(0.0005)));
+    const step = (Math.log(Math.max(2, this.max)) - minLog) / points;
+    for (let i = 0; i < BUCKETS; i++) {
+      const c = this.counts[i]!;
+      if (c === 0) continue;
+      seen += c;
+      const x = Math.min(bucketBounds(i)[1], this.max);
+      const f = seen / this.count;
+      const lx = Math.log(Math.max(1, x));
+      if (f >= 0.99 || lx - lastLog >= step || seen === this.count) {
+        out.push([x, f]);
+        lastLog = lx;
+      }
+    }
+    return out;
   }
 
   summary(): LatencySummary {

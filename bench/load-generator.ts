@@ -3,16 +3,21 @@
  * carrying a sequence number and a send time, paced to a total rate or flat out, and
  * check every relayed line they receive.
  *
- * Built to leave the CPU to the server: one process, one shared read buffer for every
- * socket (`onread`, no Buffer per read), a byte scanner that parses lines in place (no
- * string per line), and one write per sender per tick.
+ * One LoadGenerator drives the clients of one process: all N of them, or a slice
+ * (`first`, `count`) when several processes share the load (generator-pool.ts): client
+ * indexes, sender numbers and the clock (clock.ts) are then global, and a run is split
+ * into prepare / send / finish so the pool can put a barrier between the phases.
+ *
+ * Built to leave the CPU to the server: one shared read buffer for every socket
+ * (`onread`, no Buffer per read), a byte scanner that parses lines in place (no string
+ * per line), and one write per sender per tick.
  */
 import { connect, type Socket } from "node:net";
 import { DeliveryLedger, type LedgerCounts } from "./delivery-ledger.js";
 import type { Dialect } from "./dialects.js";
 import { nowUs, sleep } from "./clock.js";
 import { acceptQueue } from "./proc.js";
-import { LatencyHistogram, type LatencySummary } from "./histogram.js";
+import { LatencyHistogram, type LatencySummary, type SparseHistogram } from "./histogram.js";
 import { encodeLine, lineTemplate, MAX_SENDERS, parsed, parseFields, TOKEN_BYTES, TOKEN_START } from "./line-format.js";
 
 const NEWLINE = 0x0a;
@@ -24,7 +29,12 @@ export interface GeneratorOptions {
   port: number;
   host?: string;
   dialect: Dialect;
+  /** Clients in the whole run (every process): client indexes are 0..clients-1. */
   clients: number;
+  /** The first client this process drives (default 0). */
+  first?: number;
+  /** How many clients this process drives, from `first` (default all). */
+  count?: number;
   /** Bytes per chat line, newline included (default 64). */
   lineBytes?: number;
   /** Clients connecting but not yet joined, at most (default 256). */
@@ -59,8 +69,12 @@ export interface JoinResult {
   /** Clients the server closed (or never answered) before they joined. */
   refused: number;
   joinSeconds: number;
-  /** Seconds until no more bytes arrived (the join notices all delivered). */
+  /** Seconds from the end of joining until the last byte arrived (the join notices all delivered). */
   settleSeconds: number;
+  /** When the last byte arrived (clock.ts microseconds). */
+  lastByteUs: number;
+  /** Bytes received since the start of the join (welcomes and join notices). */
+  bytesIn: number;
   generatorCpuSeconds: number;
 }
 
@@ -77,10 +91,24 @@ export interface RunResult extends LedgerCounts {
   offeredLinesPerSecond: number;
   deliveriesPerSecond: number;
   latency: LatencySummary;
+  /** The latency histogram itself (sparse), to merge and to draw. */
+  histogram: SparseHistogram;
+  /** First send, end of sending, last counted delivery (clock.ts microseconds). */
+  startUs: number;
+  sendEndUs: number;
+  lastDeliveryUs: number;
   generatorCpuSeconds: number;
   /** Non-stalled clients whose connection closed during the run. */
   disconnected: number;
   stalled: { clients: number; received: number; dropped: number };
+  /** Lines each sender sent (sender index, count), this process's senders only. */
+  sentBy: [number, number][];
+}
+
+/** What the send phase of one process returns. */
+export interface SendResult {
+  sentBy: [number, number][];
+  sendEndUs: number;
 }
 
 type Mode = "joining" | "discarding" | "measuring";
@@ -97,8 +125,13 @@ export class LoadGenerator {
   private readonly stalledFlag: Uint8Array;
   private readonly sent: Float64Array;
   private readonly stalledReceivedBy: Float64Array;
+  private readonly first: number;
+  private readonly end: number;
   private mode: Mode = "joining";
   private bytesIn = 0;
+  private lastByteUs = 0;
+  /** Clients of this process opened so far (joins go on from here). */
+  private opened = 0;
   private joinedCount = 0;
   private refusedCount = 0;
   private closedDuringRun = 0;
@@ -112,6 +145,19 @@ export class LoadGenerator {
   private deliveredCounted = 0;
   private expectedTotal = 0;
   private onDelivery: (() => void) | null = null;
+  // The current run (prepare, send, finish).
+  private current: {
+    plan: RunPlan;
+    senders: number[];
+    perLine: number[];
+    stalled: readonly number[];
+    isReceiver: (c: number) => boolean;
+    receivers: number;
+    share: number;
+    cpu0: NodeJS.CpuUsage;
+    startUs: number;
+    totalSent: number;
+  } | null = null;
 
   constructor(private readonly options: GeneratorOptions) {
     if (options.clients > MAX_SENDERS) throw new RangeError(`at most ${MAX_SENDERS} clients`);
@@ -120,6 +166,9 @@ export class LoadGenerator {
     this.template = lineTemplate(this.lineBytes);
     this.padBytes = this.lineBytes - TOKEN_BYTES - 1;
     const n = options.clients;
+    this.first = options.first ?? 0;
+    this.end = this.first + (options.count ?? n - this.first);
+    if (this.first < 0 || this.end > n || this.end < this.first) throw new RangeError(`clients ${this.first}..${this.end - 1} are not within 0..${n - 1}`);
     this.carry = new Array<Buffer | null>(n).fill(null);
     this.joinedFlag = new Uint8Array(n);
     this.closedFlag = new Uint8Array(n);
@@ -132,14 +181,25 @@ export class LoadGenerator {
     return this.options.clients;
   }
 
-  /** Connects every client, waits until each joined (or was refused), then until the join notices stop. */
-  async join(options: { allowRefused?: boolean } = {}): Promise<JoinResult> {
+  /** Clients this process drives. */
+  get ownClients(): number {
+    return this.end - this.first;
+  }
+
+  /**
+   * Connects this process's clients (the next ones, up to `upTo` of them in all), waits
+   * until each joined (or was refused), then, unless `settle` is false, until the join
+   * notices stop.
+   */
+  async join(options: { allowRefused?: boolean; upTo?: number; settle?: boolean } = {}): Promise<JoinResult> {
     const cpu0 = process.cpuUsage();
     const t0 = nowUs();
-    const n = this.options.clients;
+    const bytes0 = this.bytesIn;
+    const n = Math.min(this.ownClients, options.upTo ?? this.ownClients);
     const concurrency = this.options.connectConcurrency ?? this.options.dialect.connectConcurrency;
     const deadline = Date.now() + (this.options.joinTimeoutMs ?? 120_000);
-    let started = 0;
+    let started = Math.min(this.opened, n);
+    const done0 = this.joinedCount + this.refusedCount - started;
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
         if (Date.now() > deadline) {
@@ -148,7 +208,7 @@ export class LoadGenerator {
         }
       }, 100);
       const progress = (): void => {
-        const done = this.joinedCount + this.refusedCount;
+        const done = this.joinedCount + this.refusedCount - done0;
         if (!options.allowRefused && this.refusedCount > 0) {
           clearInterval(timer);
           reject(new Error(`the server refused or closed ${this.refusedCount} client(s) before they joined`));
@@ -160,10 +220,11 @@ export class LoadGenerator {
         // a wave arrives together and its join notices go out in one write per member.
         if (done === started && started < n) {
           const wave = Math.min(concurrency, n - started);
-          this.openWave(started, wave);
+          this.openWave(this.first + started, wave);
           started += wave;
+          this.opened = started;
         }
-        if (done === n) {
+        if (done >= n) {
           clearInterval(timer);
           resolve();
         }
@@ -174,19 +235,21 @@ export class LoadGenerator {
     this.onJoinProgress = null;
     const t1 = nowUs();
     this.mode = "discarding";
-    await this.quiet(this.options.quietMs ?? 300);
+    if (options.settle !== false) await this.quiet(this.options.quietMs ?? 300);
     const cpu = process.cpuUsage(cpu0);
     return {
       joined: this.joinedCount,
       refused: this.refusedCount,
       joinSeconds: (t1 - t0) / 1e6,
-      settleSeconds: (nowUs() - t1) / 1e6,
+      settleSeconds: Math.max(0, this.lastByteUs - t1) / 1e6,
+      lastByteUs: this.lastByteUs,
+      bytesIn: this.bytesIn - bytes0,
       generatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
     };
   }
 
-  /** Waits until no byte arrived for `ms`. */
-  private async quiet(ms: number): Promise<void> {
+  /** Waits until no byte arrived for `ms`; returns when the last byte arrived. */
+  async quiet(ms: number): Promise<number> {
     let last = this.bytesIn;
     let since = Date.now();
     for (;;) {
@@ -194,7 +257,7 @@ export class LoadGenerator {
       if (this.bytesIn !== last) {
         last = this.bytesIn;
         since = Date.now();
-      } else if (Date.now() - since >= ms) return;
+      } else if (Date.now() - since >= ms) return this.lastByteUs;
     }
   }
 
@@ -264,6 +327,7 @@ export class LoadGenerator {
       this.scanChunk(i, buf, n);
       return true;
     }
+    this.lastByteUs = nowUs();
     if (!this.joinedFlag[i]) {
       const ack = this.options.dialect.joinAck;
       if (n >= ack.length && buf.compare(ack, 0, ack.length, 0, ack.length) === 0) {
@@ -282,6 +346,7 @@ export class LoadGenerator {
 
   private scanChunk(i: number, buf: Buffer, n: number): void {
     const t = nowUs();
+    this.lastByteUs = t;
     let pos = 0;
     const carried = this.carry[i] ?? null;
     if (carried !== null) {
@@ -370,17 +435,29 @@ export class LoadGenerator {
     socket.write(out);
   }
 
-  /** Sends per the plan, waits for the deliveries, returns what was measured. */
+  /** Sends per the plan, waits for the deliveries, returns what was measured (one process). */
   async run(plan: RunPlan): Promise<RunResult> {
+    this.prepare(plan);
+    const sent = await this.send(nowUs());
+    return this.finish(this.sent, sent.sendEndUs);
+  }
+
+  /**
+   * Readies a run: every client of this process counts what it receives from now on.
+   * `plan.senders` are global client indexes; this process sends for those it drives,
+   * at the plan's rate times their share of all senders.
+   */
+  prepare(plan: RunPlan): void {
     const n = this.options.clients;
-    const stalled = plan.stalled ?? [];
+    const stalled = (plan.stalled ?? []).filter((s) => this.owns(s));
+    this.stalledFlag.fill(0);
     for (const s of stalled) this.stalledFlag[s] = 1;
-    const isReceiver = (c: number): boolean => this.joinedFlag[c] === 1 && this.stalledFlag[c] === 0;
+    const isReceiver = (c: number): boolean => this.owns(c) && this.joinedFlag[c] === 1 && this.stalledFlag[c] === 0;
     let receivers = 0;
-    for (let c = 0; c < n; c++) if (isReceiver(c)) receivers++;
-    const senders = plan.senders.filter((s) => this.joinedFlag[s] === 1 && !this.closedFlag[s]);
+    for (let c = this.first; c < this.end; c++) if (isReceiver(c)) receivers++;
+    const senders = plan.senders.filter((s) => this.owns(s) && this.joinedFlag[s] === 1 && !this.closedFlag[s]);
     const perLine = senders.map((s) => (isReceiver(s) ? receivers - 1 : receivers));
-    this.ledger = new DeliveryLedger(n, senders, isReceiver);
+    this.ledger = new DeliveryLedger(n, plan.senders, isReceiver);
     this.histogram = new LatencyHistogram();
     this.garbled = 0;
     this.stalledReceived = 0;
@@ -392,9 +469,26 @@ export class LoadGenerator {
     this.carry.fill(null);
     for (const s of stalled) this.sockets[s]?.pause();
     this.mode = "measuring";
+    const share = plan.senders.length === 0 ? 0 : senders.length / plan.senders.length;
+    this.current = { plan, senders, perLine, stalled, isReceiver, receivers, share, cpu0: process.cpuUsage(), startUs: 0, totalSent: 0 };
+  }
 
-    const cpu0 = process.cpuUsage();
-    const start = nowUs();
+  private owns(client: number): boolean {
+    return client >= this.first && client < this.end;
+  }
+
+  /** The send phase: from `startUs` (clock.ts; a common start when several processes send) until the plan's time or count bound. */
+  async send(startUs: number): Promise<SendResult> {
+    const run = this.current;
+    if (run === null) throw new Error("send() before prepare()");
+    const { plan, senders, perLine } = run;
+    while (nowUs() < startUs - 1000) await sleep(Math.max(1, (startUs - nowUs()) / 1000 - 1));
+    while (nowUs() < startUs) {
+      // the last millisecond: spin, so every process starts on the same microsecond
+    }
+    const start = startUs;
+    run.startUs = start;
+    run.cpu0 = process.cpuUsage();
     this.lastDeliveryUs = start;
     const quota = plan.linesPerSender ?? Number.POSITIVE_INFINITY;
     const limitUs = plan.seconds * 1e6;
@@ -424,7 +518,7 @@ export class LoadGenerator {
       touched.length = 0;
     };
 
-    const sendEnd = await new Promise<number>((resolve) => {
+    const sendEnd = senders.length === 0 ? nowUs() : await new Promise<number>((resolve) => {
       const finished = (t: number): boolean => t - start >= limitUs || exhausted >= senders.length;
       if (plan.rate === "flat") {
         const avgPerLine = perLine.reduce((a, b) => a + b, 0) / Math.max(1, perLine.length);
@@ -455,7 +549,7 @@ export class LoadGenerator {
         const guard = setInterval(pump, 2);
         pump();
       } else {
-        const rate = plan.rate;
+        const rate = plan.rate * run.share;
         const tick = (): void => {
           const t = nowUs();
           if (finished(t)) return resolve(t);
@@ -466,7 +560,28 @@ export class LoadGenerator {
         tick();
       }
     });
+    run.totalSent = totalSent;
+    return { sentBy: senders.map((s) => [s, this.sent[s]!]), sendEndUs: sendEnd };
+  }
 
+  /**
+   * After every process sent: waits for the deliveries this process's clients expect,
+   * given what every sender sent (`sentBySender`, indexed by client), and returns what
+   * was measured here.
+   */
+  async finish(sentBySender: ArrayLike<number>, sendEndUs = nowUs()): Promise<RunResult> {
+    const run = this.current;
+    if (run === null || this.ledger === null) throw new Error("finish() before prepare()");
+    const { plan, senders, stalled, isReceiver, receivers } = run;
+    const n = this.options.clients;
+    let expected = 0;
+    let totalSent = 0;
+    for (const s of plan.senders) {
+      const lines = sentBySender[s] ?? 0;
+      totalSent += lines;
+      expected += lines * (isReceiver(s) ? receivers - 1 : receivers);
+    }
+    this.expectedTotal = expected;
     // Let the stalled clients read again (ncat is blocked on them until they do).
     for (const s of stalled) this.sockets[s]?.resume();
     // Done once everyone else has every line, and each stalled client has every line or
@@ -475,28 +590,37 @@ export class LoadGenerator {
       this.deliveredCounted >= this.expectedTotal &&
       stalled.every((s) => this.closedFlag[s] === 1 || this.stalledReceivedBy[s]! >= totalSent);
     await this.drain(done, plan.drainIdleMs ?? 3000, plan.drainMaxMs ?? 60_000);
-    const cpu = process.cpuUsage(cpu0);
-    const counts = this.ledger.counts(this.sent);
+    const cpu = process.cpuUsage(run.cpu0);
+    const sentForCounts = new Float64Array(n);
+    for (const s of plan.senders) sentForCounts[s] = sentBySender[s] ?? 0;
+    const counts = this.ledger.counts(sentForCounts);
     this.mode = "discarding";
     let stalledDropped = 0;
     for (const s of stalled) if (this.closedFlag[s]) stalledDropped++;
+    const start = run.startUs;
     const activeSeconds = Math.max(1e-6, (this.lastDeliveryUs - start) / 1e6);
-    const sendSeconds = (sendEnd - start) / 1e6;
+    const sendSeconds = (sendEndUs - start) / 1e6;
+    this.current = null;
     return {
       ...counts,
-      clients: n,
+      clients: this.ownClients,
       senders: senders.length,
       receivers,
-      sentLines: totalSent,
+      sentLines: run.totalSent,
       garbled: this.garbled,
       sendSeconds,
       activeSeconds,
-      offeredLinesPerSecond: totalSent / Math.max(1e-6, sendSeconds),
+      offeredLinesPerSecond: run.totalSent / Math.max(1e-6, sendSeconds),
       deliveriesPerSecond: counts.delivered / activeSeconds,
       latency: this.histogram.summary(),
+      histogram: this.histogram.toSparse(),
+      startUs: start,
+      sendEndUs,
+      lastDeliveryUs: this.lastDeliveryUs,
       generatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
       disconnected: this.closedDuringRun,
       stalled: { clients: stalled.length, received: this.stalledReceived, dropped: stalledDropped },
+      sentBy: senders.map((s) => [s, this.sent[s]!]),
     };
   }
 

@@ -19,6 +19,8 @@ export function clockTicksPerSecond(): number {
 export interface ProcSample {
   /** utime + stime, in seconds. */
   cpuSeconds: number;
+  /** stime alone (time in the kernel on the process's behalf: system calls), in seconds. */
+  sysSeconds: number;
   /** Resident set size now (VmRSS), KiB. */
   rssKiB: number;
   /** Peak resident set size (VmHWM), KiB. */
@@ -34,13 +36,19 @@ export function machineBusySeconds(): number {
   return busy / clockTicksPerSecond();
 }
 
-/** utime + stime of the process, all its threads, in seconds. */
-export function cpuSeconds(pid: number): number {
+/** utime and stime of the process, all its threads, in seconds. */
+export function cpuTimes(pid: number): { user: number; sys: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // The command name (field 2) may hold spaces and parentheses: count from the last ")".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // fields[0] is field 3 (state), so utime (14) and stime (15) are at 11 and 12.
-  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond();
+  return { user: Number(fields[11]) / clockTicksPerSecond(), sys: Number(fields[12]) / clockTicksPerSecond() };
+}
+
+/** utime + stime of the process, all its threads, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const { user, sys } = cpuTimes(pid);
+  return user + sys;
 }
 
 function statusKiB(status: string, key: string): number {
@@ -50,7 +58,8 @@ function statusKiB(status: string, key: string): number {
 
 export function sampleProc(pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return { cpuSeconds: cpuSeconds(pid), rssKiB: statusKiB(status, "VmRSS"), hwmKiB: statusKiB(status, "VmHWM") };
+  const { user, sys } = cpuTimes(pid);
+  return { cpuSeconds: user + sys, sysSeconds: sys, rssKiB: statusKiB(status, "VmRSS"), hwmKiB: statusKiB(status, "VmHWM") };
 }
 
 /**
@@ -80,4 +89,26 @@ export function acceptQueue(port: number): number {
 /** True when something listens on `port` (no connection made). */
 export function isListening(port: number): boolean {
   return acceptQueue(port) >= 0;
+}
+
+/**
+ * Resident memory of a process by kind of mapping, KiB, from /proc/PID/smaps: "[heap]"
+ * (the C library's main malloc arena), "anon" (anonymous mappings: V8's heap pages,
+ * other malloc arenas, thread stacks), "file" (the node binary and libraries, as far as
+ * they were touched), and the rest by name ("[stack]", ...).
+ */
+export function residentByKind(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let kind = "";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const name = head[1]!.trim();
+      kind = name === "" ? "anon" : name.startsWith("/") ? "file" : name;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss !== null) out[kind] = (out[kind] ?? 0) + Number(rss[1]);
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { sleep } from "./clock.js";
 import type { ServerName } from "./dialects.js";
+import { onCpus } from "./placement.js";
 import { isListening } from "./proc.js";
 
 export const DUMMY_CHAT_MAIN = fileURLToPath(new URL("../dist/server/main.js", import.meta.url));
@@ -59,6 +60,12 @@ export interface DummyChatOptions {
   maxQueuedBytes?: number;
   /** Flags for node itself, e.g. ["--cpu-prof", "--cpu-prof-dir=DIR"]. */
   nodeArgs?: string[];
+  /** More flags for the server, e.g. ["--flush-interval-ms", "20"]. */
+  serverArgs?: string[];
+  /** taskset CPU list to run the server on (e.g. "0"), or none. */
+  cpus?: string | null;
+  /** Environment for the server process (default: this one's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -78,7 +85,9 @@ export async function startDummyChat(options: DummyChatOptions = {}): Promise<Ru
   const args = [...(options.nodeArgs ?? []), main, "--host", "127.0.0.1", "--port", "0", "--rate-lines", "0", "--rate-bytes", "0"];
   if (options.maxClients !== undefined) args.push("--max-clients", String(options.maxClients));
   if (options.maxQueuedBytes !== undefined) args.push("--max-queued-bytes", String(options.maxQueuedBytes));
-  const child = spawn(process.execPath, args, { stdio: ["ignore", drainer.stdin!, "pipe"] });
+  args.push(...(options.serverArgs ?? []));
+  const [command, argv] = onCpus(options.cpus ?? null, process.execPath, args);
+  const child = spawn(command, argv, { stdio: ["ignore", drainer.stdin!, "pipe"], ...(options.env ? { env: options.env } : {}) });
   drainer.stdin!.destroy(); // the server holds the pipe now; cat ends when it exits
   const server = new RunningServer("dummy-chat", child);
   server.port = await new Promise<number>((resolve, reject) => {
@@ -121,9 +130,10 @@ export function freePort(): Promise<number> {
  * connection, not per message); resolves once the port listens. Stdin is /dev/null:
  * ncat's broker would relay stdin, and sees EOF at once.
  */
-export async function startNcat(options: { maxConns: number }): Promise<RunningServer> {
+export async function startNcat(options: { maxConns: number; cpus?: string | null }): Promise<RunningServer> {
   const port = await freePort();
-  const child = spawn("ncat", ["-l", "--chat", "--max-conns", String(options.maxConns), "127.0.0.1", String(port)], {
+  const [command, args] = onCpus(options.cpus ?? null, "ncat", ["-l", "--chat", "--max-conns", String(options.maxConns), "127.0.0.1", String(port)]);
+  const child = spawn(command, args, {
     stdio: ["ignore", "ignore", "pipe"],
   });
   const server = new RunningServer("ncat", child);
@@ -142,9 +152,8 @@ export async function startNcat(options: { maxConns: number }): Promise<RunningS
 
 export function startServer(
   name: ServerName,
-  options: { maxClients: number; nodeArgs?: string[]; main?: string },
+  options: { maxClients: number; nodeArgs?: string[]; serverArgs?: string[]; main?: string; cpus?: string | null; env?: NodeJS.ProcessEnv },
 ): Promise<RunningServer> {
-  if (name === "ncat") return startNcat({ maxConns: options.maxClients });
-  const { maxClients, nodeArgs, main } = options;
-  return startDummyChat({ maxClients, ...(nodeArgs ? { nodeArgs } : {}), ...(main ? { main } : {}) });
+  if (name === "ncat") return startNcat({ maxConns: options.maxClients, cpus: options.cpus ?? null });
+  return startDummyChat(options);
 }

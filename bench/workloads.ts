@@ -1,6 +1,9 @@
 /** The four workloads: each run starts a fresh server, drives it, and returns one flat record. */
 import { dialectFor, type ServerName } from "./dialects.js";
+import { GeneratorPool } from "./generator-pool.js";
+import type { SparseHistogram } from "./histogram.js";
 import { LoadGenerator, type RunPlan, type RunResult } from "./load-generator.js";
+import { placement, spareCores, type Placement } from "./placement.js";
 import { machineBusySeconds, sampleProc, type ProcSample } from "./proc.js";
 import { startNcat, startServer, type RunningServer } from "./servers.js";
 
@@ -32,6 +35,16 @@ export interface Settings {
   flatClients: number;
   /** Flat out: lines in flight per sender. */
   flatWindowPerSender: number;
+  /** Load-generator processes for the crowd (the other workloads use one). */
+  generators: number;
+  /** Pin the server to core 0 and the generators to the other cores (with 2+ cores). */
+  pin: boolean;
+  /** The crowd joins in this many steps (memory sampled after each, settled). */
+  crowdSteps: number;
+  /** ncat's crowd (1,000 clients at most) joins in this many steps. */
+  ncatCrowdSteps: number;
+  /** Seconds of broadcasts after each crowd step but the last (fan-out latency against room size); 0: none. */
+  crowdProbeSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -46,7 +59,28 @@ export const DEFAULT_SETTINGS: Settings = {
   ncatMaxConns: 1000,
   flatClients: 200,
   flatWindowPerSender: 5,
+  generators: spareCores(),
+  pin: true,
+  crowdSteps: 10,
+  ncatCrowdSteps: 4,
+  crowdProbeSeconds: 2,
 };
+
+/** One step of the crowd's join: the room settled at `clients`, then (but for the last) a short fan-out probe. */
+export interface LadderPoint {
+  clients: number;
+  /** First connection of the step to its last join notice received. */
+  stormSeconds: number;
+  /** Server VmRSS once the step settled, KiB, and its growth over the empty server per client. */
+  rssKiB: number;
+  perClientKiB: number;
+  /** Fan-out latency at this size (the probe, or the main run for the last step). */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  deliveries: number;
+  histogram: SparseHistogram | null;
+}
 
 /** One run of one workload against one server. Times in ms, memory in KiB. */
 export interface Measurement {
@@ -66,6 +100,8 @@ export interface Measurement {
   serverCpuUsPerDelivery: number;
   /** Server CPU over the run, percent of one core. */
   serverCpuPercent: number;
+  /** Share of the server's CPU spent in the kernel (stime): system calls, and on loopback the receivers' TCP work too. */
+  serverSysPercent: number;
   /** (VmRSS once every client joined and the join notices settled - VmRSS before any client) / clients. */
   rssJoinedPerClientKiB: number;
   /** (VmRSS at the end of the run, clients still connected - VmRSS before any client) / clients. */
@@ -93,6 +129,19 @@ export interface Measurement {
   /** The server process ended during the run ("signal SIGABRT", ...), else null. */
   serverExit: string | null;
   notes: string[];
+  /** Generator processes, and where everything ran. */
+  generatorProcesses: number;
+  placement: string;
+  /** Crowd: first connection to the last join notice received, over every step. */
+  joinStormSeconds: number;
+  /** Bytes the clients received while joining (welcomes and join notices), MiB. */
+  joinMiB: number;
+  /** Crowd: the join steps. */
+  ladder: LadderPoint[];
+  /** Crowd: server memory per added client, KiB: least-squares slope of VmRSS over the steps. */
+  marginalKiBPerClient: number;
+  /** The latency histogram of the (main) run. */
+  histogram: SparseHistogram;
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -164,6 +213,7 @@ function measurement(
   run: RunResult,
   machineBusy: number,
   notes: string[],
+  extra: { generatorProcesses: number; placement: string; joinStormSeconds: number; joinMiB: number; ladder: LadderPoint[] },
 ): Measurement {
   const cpu = after.cpuSeconds - before.cpuSeconds;
   const background = Math.max(0, machineBusy - cpu - run.generatorCpuSeconds);
@@ -183,6 +233,7 @@ function measurement(
     maxMs: run.latency.maxUs / 1000,
     serverCpuUsPerDelivery: (cpu * 1e6) / deliveries,
     serverCpuPercent: (100 * cpu) / run.activeSeconds,
+    serverSysPercent: cpu > 0 ? (100 * (after.sysSeconds - before.sysSeconds)) / cpu : 0,
     rssJoinedPerClientKiB: (before.rssKiB - base.rssKiB) / Math.max(1, joined),
     rssPerClientKiB: (after.rssKiB - base.rssKiB) / Math.max(1, joined),
     serverRssBaselineKiB: base.rssKiB,
@@ -201,15 +252,62 @@ function measurement(
     stalledReceived: run.stalled.received,
     serverExit: server.exited,
     notes,
+    ...extra,
+    marginalKiBPerClient: marginal(extra.ladder),
+    histogram: run.histogram,
   };
+}
+
+/** Least-squares slope of y over x; NaN with fewer than two distinct x. */
+export function slope(points: [number, number][]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? Number.NaN : num / den;
+}
+
+/**
+ * Server memory per added client, KiB: the slope of VmRSS over the join steps from half
+ * the crowd up. The first steps also pay for one-time growth (V8's young generation
+ * reaching its maximum, code compiled, thread arenas), which the slope leaves out.
+ */
+export function marginal(ladder: readonly LadderPoint[]): number {
+  const top = ladder[ladder.length - 1]?.clients ?? 0;
+  return slope(ladder.filter((p) => p.clients >= top / 2).map((p) => [p.clients, p.rssKiB]));
+}
+
+/** The crowd's join steps: `steps` even steps up to `clients`. */
+export function ladderSteps(clients: number, steps: number): number[] {
+  const k = Math.max(1, Math.min(steps, clients));
+  return Array.from({ length: k }, (_, i) => Math.round(((i + 1) * clients) / k));
 }
 
 export interface RunOptions {
   round?: number;
   /** Node flags for the dummy-chat server (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** More flags for the dummy-chat server (e.g. --flush-interval-ms 20). */
+  serverArgs?: string[];
   /** Another build of the dummy-chat server to run (its main.js). */
   serverMain?: string;
+  /** Environment of the server process. */
+  serverEnv?: NodeJS.ProcessEnv;
+  /** Called once the room is joined and settled, before the run (e.g. to profile memory). */
+  onJoined?: (server: RunningServer, pool: GeneratorPool) => Promise<void>;
+  /** How long the server may take to exit after SIGTERM (default 3 s; a profiled server writes its profile first). */
+  stopGraceMs?: number;
+}
+
+/** Where this workload's processes run. */
+export function placementFor(workload: WorkloadName, settings: Settings): Placement {
+  return placement(workload === "crowd" ? settings.generators : 1, settings.pin);
 }
 
 /** Runs one workload against a fresh server; the server is stopped afterwards. */
@@ -220,31 +318,74 @@ export async function runWorkload(
   options: RunOptions = {},
 ): Promise<Measurement> {
   const { clients, maxClients, plan, notes } = shape(workload, serverName, settings);
+  const where = placementFor(workload, settings);
   const server = await startServer(serverName, {
     maxClients,
+    cpus: where.server,
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+    ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
     ...(options.serverMain ? { main: options.serverMain } : {}),
+    ...(options.serverEnv ? { env: options.serverEnv } : {}),
   });
-  const generator = new LoadGenerator({
-    port: server.port,
-    dialect: dialectFor(serverName),
-    clients,
-    lineBytes: settings.lineBytes,
-  });
+  let pool: GeneratorPool | null = null;
   try {
+    pool = await GeneratorPool.start({ port: server.port, dialect: serverName, clients, lineBytes: settings.lineBytes, cpus: where.generators });
     const base = sampleProc(server.pid);
-    const joined = await generator.join();
+    const ladder: LadderPoint[] = [];
+    const steps = workload === "crowd" ? ladderSteps(clients, serverName === "ncat" ? settings.ncatCrowdSteps : settings.crowdSteps) : [clients];
+    let joined = 0;
+    let joinSeconds = 0;
+    let stormSeconds = 0;
+    let joinBytes = 0;
+    const probeLoss = { lost: 0, duplicated: 0, reordered: 0, disconnected: 0, garbled: 0, misrouted: 0 };
+    for (const [k, upTo] of steps.entries()) {
+      const j = await pool.join({ upTo });
+      joined = j.joined;
+      joinSeconds += j.joinSeconds;
+      stormSeconds += j.stormSeconds;
+      joinBytes += j.bytesIn;
+      if (j.refused > 0) throw new Error(`the server refused or closed ${j.refused} client(s) before they joined`);
+      if (workload !== "crowd") break;
+      const settled = sampleProc(server.pid);
+      const point: LadderPoint = {
+        clients: joined,
+        stormSeconds: j.stormSeconds,
+        rssKiB: settled.rssKiB,
+        perClientKiB: (settled.rssKiB - base.rssKiB) / Math.max(1, joined),
+        p50Ms: Number.NaN,
+        p99Ms: Number.NaN,
+        maxMs: Number.NaN,
+        deliveries: 0,
+        histogram: null,
+      };
+      ladder.push(point);
+      if (k < steps.length - 1 && settings.crowdProbeSeconds > 0) {
+        const probe = await pool.run({ ...plan, seconds: settings.crowdProbeSeconds });
+        Object.assign(point, { p50Ms: probe.latency.p50Us / 1000, p99Ms: probe.latency.p99Us / 1000, maxMs: probe.latency.maxUs / 1000, deliveries: probe.delivered, histogram: probe.histogram });
+        for (const key of Object.keys(probeLoss) as (keyof typeof probeLoss)[]) probeLoss[key] += probe[key];
+      }
+    }
+    if (options.onJoined) await options.onJoined(server, pool);
     const before = sampleProc(server.pid);
     const busy0 = machineBusySeconds();
-    const run = await generator.run(plan);
+    const run = await pool.run(plan);
     const busy = machineBusySeconds() - busy0;
     const after = server.exited === null ? sampleProc(server.pid) : before;
     if (server.exited !== null) notes.push(`server exited during the run: ${server.exited}`);
-    return measurement(workload, server, options.round ?? 1, clients, joined.joined, joined.joinSeconds, base, before, after, run, busy, notes);
+    for (const key of Object.keys(probeLoss) as (keyof typeof probeLoss)[]) run[key] += probeLoss[key];
+    const last = ladder[ladder.length - 1];
+    if (last !== undefined) Object.assign(last, { p50Ms: run.latency.p50Us / 1000, p99Ms: run.latency.p99Us / 1000, maxMs: run.latency.maxUs / 1000, deliveries: run.delivered, histogram: run.histogram });
+    return measurement(workload, server, options.round ?? 1, clients, joined, workload === "crowd" ? joinSeconds : joinSeconds, base, before, after, run, busy, notes, {
+      generatorProcesses: pool.processes,
+      placement: where.text,
+      joinStormSeconds: stormSeconds,
+      joinMiB: joinBytes / 2 ** 20,
+      ladder,
+    });
   } finally {
     // Stop the server first: ncat quits ("getpeername ... failed") when clients vanish mid-announce.
-    await server.stop();
-    generator.close();
+    await server.stop(options.stopGraceMs);
+    await pool?.close();
   }
 }
 

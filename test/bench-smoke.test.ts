@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DeliveryLedger } from "../bench/delivery-ledger.js";
 import { dummyChatDialect } from "../bench/dialects.js";
 import { encodeLine, lineTemplate, parsed, parseFields } from "../bench/line-format.js";
+import { GeneratorPool } from "../bench/generator-pool.js";
+import { LatencyHistogram } from "../bench/histogram.js";
 import { LoadGenerator } from "../bench/load-generator.js";
 import { startDummyChat, type RunningServer } from "../bench/servers.js";
 
@@ -51,12 +53,44 @@ describe("delivery ledger", () => {
   });
 });
 
+describe("latency histogram", () => {
+  it("survives its sparse form and merges", () => {
+    const a = new LatencyHistogram();
+    const b = new LatencyHistogram();
+    for (let v = 1; v <= 1000; v++) (v % 2 ? a : b).record(v * 37);
+    const merged = LatencyHistogram.fromSparse(a.toSparse());
+    merged.merge(LatencyHistogram.fromSparse(b.toSparse()));
+    expect(merged.count).toBe(1000);
+    expect(merged.summary().maxUs).toBe(37_000);
+    expect(Math.abs(merged.quantile(0.5) - 18_500) / 18_500).toBeLessThan(0.01);
+    const cdf = merged.cdf(50);
+    expect(cdf[cdf.length - 1]).toEqual([37_000, 1]);
+    for (let i = 1; i < cdf.length; i++) expect(cdf[i]![1]).toBeGreaterThanOrEqual(cdf[i - 1]![1]);
+  });
+});
+
 describe("load generator against dist/server/main.js", () => {
   let server: RunningServer | undefined;
   let generator: LoadGenerator | undefined;
+  let pool: GeneratorPool | undefined;
   afterEach(async () => {
     generator?.close();
+    await pool?.close();
     await server?.stop();
+  });
+
+  it("two generator processes, 4 clients, 10 lines from each of 2 senders: merged counts, one clock", async () => {
+    server = await startDummyChat();
+    pool = await GeneratorPool.start({ port: server.port, dialect: "dummy-chat", clients: 4, cpus: [null, null] });
+    expect((await pool.join({ upTo: 2, quietMs: 50 })).joined).toBe(2);
+    expect((await pool.join({ quietMs: 50 })).joined).toBe(4);
+    // Client 0 sends from the first process, client 3 from the second: each line reaches 3 clients, some in the other process.
+    const run = await pool.run({ senders: [0, 3], rate: 200, seconds: 2, linesPerSender: 10, drainIdleMs: 1000 });
+    expect(run).toMatchObject({ sentLines: 20, expected: 60, delivered: 60, lost: 0, duplicated: 0, reordered: 0, misrouted: 0, garbled: 0 });
+    expect(run.latency.count).toBe(60);
+    // Latencies measured across processes are positive and small: the clock is shared.
+    expect(run.latency.maxUs).toBeLessThan(2_000_000);
+    expect(run.latency.p50Us).toBeGreaterThan(0);
   });
 
   it("3 clients, 20 lines each: 120 deliveries, none lost, duplicated or reordered", async () => {
