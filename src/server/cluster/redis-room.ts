@@ -34,8 +34,6 @@ interface RedisClient {
   connect(): Promise<unknown>;
   destroy(): void;
   on(event: string, listener: (...args: never[]) => void): unknown;
-  once(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
 }
 
 interface LocalMember {
@@ -217,10 +215,6 @@ export class RedisRoom implements RoomService {
     );
     this.reader.start();
     this.heartbeat.start();
-    for (const client of [this.command, this.blocking]) {
-      client.on("error", (error: Error) => this.linkDown(error));
-    }
-    this.command.on("ready", () => this.linkUp());
     this.log.notice(`in chatroom "${this.options.room}" on Redis at ${this.where} as server ${this.serverId}`);
   }
 
@@ -293,7 +287,8 @@ export class RedisRoom implements RoomService {
 
   // ---- faults ----
 
-  private linkDown(error: Error): void {
+  /** A connection to Redis failed (each failed try of a reconnection says so again). */
+  linkDown(error: Error): void {
     if (this.closing || this.downSince !== null) return;
     this.downSince = performance.now();
     this.heartbeat.linkDown();
@@ -308,7 +303,8 @@ export class RedisRoom implements RoomService {
     this.cutOffTimer.unref();
   }
 
-  private linkUp(): void {
+  /** The command connection is ready again. */
+  linkUp(): void {
     if (this.closing) return;
     this.heartbeat.linkUp();
     this.outbox.pump();
@@ -326,7 +322,8 @@ export class RedisRoom implements RoomService {
   /** The other servers took this one for dead: its members were taken out of the room. They are told, and closed; the server starts afresh. */
   private dropped(): void {
     const members = [...this.byId.values()];
-    this.log.notice(`the other servers took this server for dead (no heartbeat for ${this.options.ttlMs} ms): its ${members.length} member${members.length === 1 ? "" : "s"} were taken out of the chatroom; closing their connections`);
+    if (members.length === 0) this.log.notice("Redis had lost this server's record (it restarted without its data, or took this server for dead): registered again");
+    else this.log.notice(`the other servers took this server for dead (no heartbeat for ${this.options.ttlMs} ms): its ${members.length} member${members.length === 1 ? "" : "s"} were taken out of the chatroom; closing their connections`);
     this.room.flush();
     for (const member of members) {
       if (member.state === "active") this.room.leave(member.peer);
@@ -336,17 +333,10 @@ export class RedisRoom implements RoomService {
     void this.script("REGISTER", [this.keys.servers, this.keys.alive, this.keys.last], [this.serverId, String(this.options.ttlMs)]).catch(() => {});
   }
 
-  private readyAgain(client: RedisClient): Promise<void> {
-    if (client.isReady) return new Promise((resolve) => setTimeout(resolve, 100));
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, 1_000);
-      function done(): void {
-        clearTimeout(timer);
-        client.off("ready", done);
-        resolve();
-      }
-      client.on("ready", done);
-    });
+  /** A pause before the reader tries again: short once its connection is back. */
+  private async readyAgain(client: RedisClient): Promise<void> {
+    for (let waited = 0; waited < 1_000 && !client.isReady && !this.closing; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (client.isReady) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   /** EVALSHA, falling back to EVAL when Redis lost its script cache (it restarted). */
@@ -375,33 +365,48 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export async function startRedisRoom(room: Room, log: ConsoleLog, options: ClusterOptions): Promise<RedisRoom> {
   const settings = { url: options.url, RESP: 2 as const, disableOfflineQueue: true, socket: { reconnectStrategy: reconnectDelay, connectTimeout: CONNECT_TIMEOUT_MS } };
   // Two connections: XREAD BLOCK holds one while the other appends.
-  const command = createClient(settings) as unknown as RedisClient;
-  const blocking = createClient(settings) as unknown as RedisClient;
-  const clients = [command, blocking];
+  const command = redisClient(settings);
+  const blocking = redisClient(settings);
   try {
-    await Promise.all(clients.map((client) => firstConnect(client)));
+    await Promise.all([firstConnect(command), firstConnect(blocking)]);
   } catch (error) {
-    for (const client of clients) client.destroy();
+    command.client.destroy();
+    blocking.client.destroy();
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new Error(`cannot reach Redis at ${redactUrl(options.url)}: ${reason}`, { cause: error });
   }
-  const service = new RedisRoom(room, log, options, command, blocking);
+  const service = new RedisRoom(room, log, options, command.client, blocking.client);
+  command.events.error = blocking.events.error = (error) => service.linkDown(error);
+  command.events.ready = () => service.linkUp();
   await service.start();
   return service;
 }
 
+/**
+ * A node-redis client whose events go to `events`, which can be changed. (Listeners are
+ * added once and never removed: removing the last one would leave the listener list on
+ * the client's proxy object, apart from the one its events are emitted on.)
+ */
+function redisClient(settings: Parameters<typeof createClient>[0]): { client: RedisClient; events: LinkEvents } {
+  const client = createClient(settings) as unknown as RedisClient;
+  const events: LinkEvents = { error: () => {}, ready: () => {} };
+  client.on("error", (error: Error) => events.error(error));
+  client.on("ready", () => events.ready());
+  return { client, events };
+}
+
+interface LinkEvents {
+  error: (error: Error) => void;
+  ready: () => void;
+}
+
 /** The first connection: resolves when ready, rejects with the first error (no retries at start). */
-function firstConnect(client: RedisClient): Promise<void> {
+function firstConnect({ client, events }: { client: RedisClient; events: LinkEvents }): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    client.once("error", onError);
-    client.connect().then(
-      () => {
-        client.off("error", onError);
-        client.on("error", () => {});
-        resolve();
-      },
-      reject,
-    );
+    events.error = reject;
+    client.connect().then(() => {
+      events.error = () => {};
+      resolve();
+    }, reject);
   });
 }
