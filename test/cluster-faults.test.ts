@@ -117,7 +117,7 @@ describe("cluster faults", () => {
     const took = performance.now() - killedAt;
     expect(lion.chat.slice(-2)).toEqual([`User "Tiger" left chatroom.`, `User "Rabbit" left chatroom.`]);
     expect(took).toBeLessThan(2_500);
-    await a.waitForOutput(/>>> server \S+ stopped answering for 1000 ms: its 2 members left the chatroom/);
+    await a.waitForOutput(/>>> server \S+ went silent for 1000 ms: its 2 members left the chatroom/);
     const tiger = await client(a.port, "Tiger");
     await lion.waitForLine(`Tiger(${tiger.port}) has joined the chatroom!!`);
     expect(lion.chat.at(-2)).toBe("Now participants: 2");

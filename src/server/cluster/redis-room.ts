@@ -9,7 +9,6 @@
  * exactly what comes after its join.
  */
 import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import { createClient } from "redis";
 import * as messages from "../../protocol/messages.js";
 import type { ConsoleLog } from "../console-log.js";
@@ -54,7 +53,8 @@ function reconnectDelay(retries: number): number {
 }
 
 export class RedisRoom implements RoomService {
-  readonly serverId = `${hostname()}:${process.pid}:${randomBytes(2).toString("hex")}`;
+  /** Short and random: a restarted process is a new server. The console names it at the start. */
+  readonly serverId = randomBytes(3).toString("hex");
   private readonly prefix: string;
   private readonly keys: { stream: string; nicks: string; applied: string; last: string; servers: string; members: string; alive: string };
   private readonly shas = new Map<ScriptName, string>();
@@ -107,7 +107,7 @@ export class RedisRoom implements RoomService {
       dropped: () => this.dropped(),
       reaped: (servers) => {
         for (const [server, members] of servers) {
-          this.log.notice(`server ${server} stopped answering for ${options.ttlMs} ms: its ${members} member${members === 1 ? "" : "s"} left the chatroom`);
+          this.log.notice(`server ${server} went silent for ${options.ttlMs} ms: its ${members} member${members === 1 ? "" : "s"} left the chatroom`);
         }
       },
     });
@@ -215,7 +215,8 @@ export class RedisRoom implements RoomService {
     );
     this.reader.start();
     this.heartbeat.start();
-    this.log.notice(`in chatroom "${this.options.room}" on Redis at ${this.where} as server ${this.serverId}`);
+    this.log.notice(`Cluster: chatroom "${this.options.room}" on Redis at ${this.where}`);
+    this.log.notice(`This server's id in the cluster: ${this.serverId}`);
   }
 
   // ---- delivering what the stream says ----
