@@ -22,6 +22,8 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export interface GeneratorOptions {
   port: number;
+  /** Several servers of one room (a cluster, bench/cluster.ts): client i connects to ports[i % ports.length]. Default [port]. */
+  ports?: readonly number[];
   host?: string;
   dialect: Dialect;
   clients: number;
@@ -219,7 +221,7 @@ export class LoadGenerator {
       if (this.options.dialect.hello(first) === null) return;
       const deadline = Date.now() + 2000;
       const waitAccepted = (): void => {
-        if (acceptQueue(this.options.port) <= 0 || Date.now() > deadline) sendHellos();
+        if ((this.options.ports ?? [this.options.port]).every((port) => acceptQueue(port) <= 0) || Date.now() > deadline) sendHellos();
         else setTimeout(waitAccepted, 2);
       };
       waitAccepted();
@@ -240,7 +242,7 @@ export class LoadGenerator {
   private open(i: number): Socket {
     const socket = connect({
       host: this.host,
-      port: this.options.port,
+      port: this.options.ports ? this.options.ports[i % this.options.ports.length]! : this.options.port,
       noDelay: true,
       onread: { buffer: READ_BUFFER, callback: (nread: number, buf: Uint8Array) => this.onData(i, nread, buf as Buffer) },
     });

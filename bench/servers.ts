@@ -59,6 +59,8 @@ export interface DummyChatOptions {
   maxQueuedBytes?: number;
   /** Flags for node itself, e.g. ["--cpu-prof", "--cpu-prof-dir=DIR"]. */
   nodeArgs?: string[];
+  /** More server flags, e.g. ["--redis", URL] (bench/cluster.ts). */
+  serverArgs?: string[];
 }
 
 /**
@@ -78,6 +80,7 @@ export async function startDummyChat(options: DummyChatOptions = {}): Promise<Ru
   const args = [...(options.nodeArgs ?? []), main, "--host", "127.0.0.1", "--port", "0", "--rate-lines", "0", "--rate-bytes", "0"];
   if (options.maxClients !== undefined) args.push("--max-clients", String(options.maxClients));
   if (options.maxQueuedBytes !== undefined) args.push("--max-queued-bytes", String(options.maxQueuedBytes));
+  if (options.serverArgs) args.push(...options.serverArgs);
   const child = spawn(process.execPath, args, { stdio: ["ignore", drainer.stdin!, "pipe"] });
   drainer.stdin!.destroy(); // the server holds the pipe now; cat ends when it exits
   const server = new RunningServer("dummy-chat", child);

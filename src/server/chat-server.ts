@@ -190,6 +190,7 @@ function listen(options: ChatServerOptions, limits: Limits, log: ConsoleLog, roo
       const port = typeof address === "object" && address !== null ? address.port : 0;
       log.up(port);
       log.waiting();
+      service.listening?.();
       if (maxClients < limits.maxClients) {
         log.notice(`at most ${maxClients} clients: this process may open only ${descriptors} files (ulimit -n), not enough for --max-clients ${limits.maxClients}`);
       }

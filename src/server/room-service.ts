@@ -23,6 +23,8 @@ export interface RoomService {
   leave(peer: Peer, announce: boolean): void;
   /** Participants in the room (room-wide for a cluster, as last seen). */
   readonly participants: number;
+  /** The server listens (its "up" line is printed): a cluster prints where its room is. */
+  listening?(): void;
   /** The server shuts down: leaves the room for good (a cluster tells the others). */
   close(): Promise<void>;
 }

@@ -23,7 +23,9 @@ export interface OutboxEvent {
 }
 
 export class Outbox {
-  private readonly queue: OutboxEvent[] = [];
+  /** Unanswered events from `head` on (answers come in order, so the front leaves first). */
+  private queue: OutboxEvent[] = [];
+  private head = 0;
   private nextToSend = 0;
   private generation = 0;
   private lines = 0;
@@ -45,7 +47,7 @@ export class Outbox {
 
   /** Every event waiting for an answer. */
   get size(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   /** Queues an event built with its sequence number, and sends it if the link is up. */
@@ -61,6 +63,7 @@ export class Outbox {
     if (!this.ready()) return;
     while (this.nextToSend < this.queue.length) {
       const event = this.queue[this.nextToSend++]!;
+      if (event.done) continue;
       const generation = this.generation;
       event.sentIn = generation;
       event.send().then(
@@ -73,17 +76,20 @@ export class Outbox {
   /** Resolves once every queued event was answered, or after `timeoutMs`. */
   async drain(timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    while (this.queue.length > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (this.size > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   private answered(event: OutboxEvent, reply: unknown): void {
     if (event.done) return; // an answer to an earlier send of it came first
     event.done = true;
     this.failures = 0;
-    const index = this.queue.indexOf(event);
-    if (index >= 0) {
-      this.queue.splice(index, 1);
-      if (index < this.nextToSend) this.nextToSend--;
+    // Answers come in order: what is answered leaves the front (done events are skipped there).
+    while (this.head < this.queue.length && this.queue[this.head]!.done) this.head++;
+    if (this.nextToSend < this.head) this.nextToSend = this.head;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.nextToSend -= this.head;
+      this.head = 0;
     }
     if (event.isLine) this.lines--;
     event.settle(reply);
@@ -93,7 +99,7 @@ export class Outbox {
   private failed(generation: number, error: Error): void {
     if (generation !== this.generation) return;
     this.generation++;
-    this.nextToSend = 0;
+    this.nextToSend = this.head;
     const connectionLost = !this.ready() || /closed|disconnect|socket|ECONN|EPIPE/i.test(error.message);
     if (!connectionLost) this.onProblem(error);
     // A lost link is pumped again when it is back; anything else after a growing pause.

@@ -215,6 +215,10 @@ export class RedisRoom implements RoomService {
     );
     this.reader.start();
     this.heartbeat.start();
+  }
+
+  /** Printed right after the "up" line, so that it stays the console's first. */
+  listening(): void {
     this.log.notice(`Cluster: chatroom "${this.options.room}" on Redis at ${this.where}`);
     this.log.notice(`This server's id in the cluster: ${this.serverId}`);
   }

@@ -24,8 +24,8 @@ export interface ReaderConnection {
   sendCommand<T>(args: string[]): Promise<T>;
 }
 
-/** Entries read at most per XREAD. */
-const BATCH = 1000;
+/** Entries read at most per XREAD: a batch goes out through the room window before the next is read, so that a backlog does not grow the window (each sender there gets a copy of its own). */
+const BATCH = 100;
 /** How long one XREAD waits for entries before it is sent again. */
 const BLOCK_MS = 2000;
 
