@@ -9,11 +9,12 @@ BIN := node_modules/.bin
 # Passed through from the command line or the environment: make run-server PORT=9000
 ADDRESS_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
-.PHONY: help install system-deps build run-server run-client test e2e record check bench bench-check typecheck clean
+.PHONY: help install system-deps build run-server run-client run-cluster test e2e record check bench bench-check typecheck clean
 
 help:
 	@echo "make run-server [PORT=8080] [HOST=localhost]   start the chat server"
 	@echo "make run-client [PORT=8080] [HOST=localhost] [NICK=name]   open a chat client"
+	@echo "make run-cluster [PORTS='8080 8081'] [REDIS_URL=redis://...]   one room on two servers through Redis (CLUSTER.md)"
 	@echo "make test      every test: unit, integration, client, end-to-end"
 	@echo "make e2e       replay every scenario in real terminals (UPDATE=1 records fixtures)"
 	@echo "make record    record fixtures for new or changed scenarios (same as make e2e UPDATE=1)"
@@ -38,6 +39,10 @@ build: $(BUILT)
 
 run-server: $(BUILT)
 	@node dist/server/main.js $(ADDRESS_FLAGS)
+
+# Starts redis-server (Debian's, installed where missing) unless REDIS_URL names one, and a server per port of PORTS.
+run-cluster: $(BUILT)
+	@$(if $(REDIS_URL),,bash scripts/system-deps.sh redis-server &&) $(BIN)/tsx scripts/run-cluster.ts
 
 run-client: $(BUILT)
 	@node dist/client/main.js $(ADDRESS_FLAGS) $(if $(NICK),--nick "$(NICK)")

@@ -27,6 +27,8 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export interface GeneratorOptions {
   port: number;
+  /** Several servers of one room (a cluster, bench/cluster.ts): client i connects to ports[i % ports.length]. Default [port]. */
+  ports?: readonly number[];
   host?: string;
   dialect: Dialect;
   /** Clients in the whole run (every process): client indexes are 0..clients-1. */
@@ -282,7 +284,7 @@ export class LoadGenerator {
       if (this.options.dialect.hello(first) === null) return;
       const deadline = Date.now() + 2000;
       const waitAccepted = (): void => {
-        if (acceptQueue(this.options.port) <= 0 || Date.now() > deadline) sendHellos();
+        if ((this.options.ports ?? [this.options.port]).every((port) => acceptQueue(port) <= 0) || Date.now() > deadline) sendHellos();
         else setTimeout(waitAccepted, 2);
       };
       waitAccepted();
@@ -303,7 +305,7 @@ export class LoadGenerator {
   private open(i: number): Socket {
     const socket = connect({
       host: this.host,
-      port: this.options.port,
+      port: this.options.ports ? this.options.ports[i % this.options.ports.length]! : this.options.port,
       noDelay: true,
       onread: { buffer: READ_BUFFER, callback: (nread: number, buf: Uint8Array) => this.onData(i, nread, buf as Buffer) },
     });

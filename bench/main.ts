@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { writeCharts } from "./charts.js";
+import { runClusterBench } from "./cluster.js";
 import { selfTimes, selfTimeTable } from "./cpu-profile.js";
 import type { ServerName } from "./dialects.js";
 import { memoryProfileMarkdown, profileMemory } from "./memory-profile.js";
@@ -26,7 +27,7 @@ import {
 } from "./workloads.js";
 
 const USAGE = `usage: make bench [BENCH_ARGS="..."]   (or: tsx bench/main.ts [flags])
-  --workload LIST       busy,stalled,flat,crowd or all (default all)
+  --workload LIST       busy,stalled,flat,crowd,cluster or all (default all; cluster: bench/cluster.ts)
   --rounds N            rounds; each runs every workload on each server (default 3)
   --seconds N           seconds of sending per run (default ${DEFAULT_SETTINGS.seconds})
   --stall-seconds N     seconds of sending in the stalled-reader run (default ${DEFAULT_SETTINGS.stallSeconds})
@@ -92,7 +93,10 @@ function parse(argv: string[]) {
       help: { type: "boolean", short: "h" },
     },
   });
-  const list = values.workload === undefined || values.workload === "all" ? [...WORKLOADS] : values.workload.split(",");
+  const asked = values.workload === undefined || values.workload === "all" ? [...WORKLOADS, "cluster"] : values.workload.split(",");
+  // The cluster workload (bench/cluster.ts) runs on its own, after the others.
+  const cluster = asked.includes("cluster");
+  const list = asked.filter((w) => w !== "cluster");
   for (const w of list) if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload "${w}"`);
   const servers = (values.servers ?? "dummy-chat,ncat").split(",");
   for (const s of servers) if (s !== "dummy-chat" && s !== "ncat") throw new Error(`unknown server "${s}"`);
@@ -119,6 +123,7 @@ function parse(argv: string[]) {
   return {
     help: values.help === true,
     quick,
+    cluster,
     workloads: list as WorkloadName[],
     rounds: Math.round(positive("rounds", values.rounds, quick ? 1 : 3)),
     servers: servers as ServerName[],
@@ -337,6 +342,10 @@ async function main(): Promise<void> {
         }
       }
     }
+  }
+  if (options.cluster) {
+    log("cluster: the busy room over 1, 2 and 3 servers (Redis) ...");
+    extra.push("", await runClusterBench(options.settings, options.rounds, log));
   }
   log(`all runs took ${((Date.now() - started) / 1000).toFixed(0)} s`);
 

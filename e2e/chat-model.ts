@@ -27,6 +27,17 @@ import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 /** The party that stands for the server's console in an outcome. */
 export const CONSOLE = "server console";
 
+/** The party of a named server's console in a cluster ("" is the one unnamed server: CONSOLE). */
+export function consoleOf(server: string): string {
+  return server === "" ? CONSOLE : `${CONSOLE} ${server}`;
+}
+
+/** The server whose console a party is, or undefined for a member. */
+export function serverOfConsole(party: string): string | undefined {
+  if (party === CONSOLE) return "";
+  return party.startsWith(CONSOLE + " ") ? party.slice(CONSOLE.length + 1) : undefined;
+}
+
 /** Lines that must show, consecutively, on one party (a member's name, or CONSOLE). */
 export interface Shows {
   party: string;
@@ -48,6 +59,8 @@ interface Member {
   port: string;
   nick: string;
   state: MemberState;
+  /** The server it connected to ("" when there is one server). */
+  server: string;
 }
 
 const NOTHING: Outcome = Object.freeze({ shows: [], closes: [] }) as Outcome;
@@ -56,37 +69,58 @@ const NOTHING: Outcome = Object.freeze({ shows: [], closes: [] }) as Outcome;
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
 
+/**
+ * One room. Usually one server; a cluster has several (named), sharing the room through
+ * Redis (CLUSTER.md): members are room-wide, each server's console shows its own members'
+ * events, and --max-clients counts per server.
+ */
 export class ChatModel {
   private readonly members = new Map<string, Member>();
-  private running = false;
+  private readonly running = new Set<string>();
 
-  constructor(readonly limits: Limits = DEFAULT_LIMITS) {}
+  constructor(
+    readonly limits: Limits = DEFAULT_LIMITS,
+    /** A cluster's heartbeat ttl (--cluster-ttl-ms): how long a killed server's members stay. */
+    readonly clusterTtlMs = 5_000,
+  ) {}
 
   get isRunning(): boolean {
-    return this.running;
+    return this.running.size > 0;
+  }
+
+  isServerRunning(server = ""): boolean {
+    return this.running.has(server);
   }
 
   /** The server listens: its console shows the waiting line (after its port line). */
-  start(): Outcome {
-    this.running = true;
-    return { shows: [{ party: CONSOLE, lines: [WAITING] }], closes: [] };
+  start(server = ""): Outcome {
+    this.running.add(server);
+    return { shows: [{ party: consoleOf(server), lines: [WAITING] }], closes: [] };
   }
 
   /** Connections open now, joined or registering: what --max-clients counts. */
+  connectionsOf(server = ""): number {
+    return [...this.members.values()].filter((m) => m.state !== "gone" && m.server === server).length;
+  }
+
   get connections(): number {
-    return [...this.members.values()].filter((m) => m.state !== "gone").length;
+    return this.connectionsOf("");
+  }
+
+  isFullOn(server = ""): boolean {
+    return this.connectionsOf(server) >= this.limits.maxClients;
   }
 
   get isFull(): boolean {
-    return this.connections >= this.limits.maxClients;
+    return this.isFullOn("");
   }
 
   /** A new connection: accepted (console line), and refused at once when the room is full. */
-  connect(name: string, port: string): Outcome {
+  connect(name: string, port: string, server = ""): Outcome {
     if (this.members.has(name)) throw new Error(`there is already a connection named ${name}`);
-    const full = this.isFull;
-    this.members.set(name, { name, port, nick: "", state: full ? "gone" : "registering" });
-    const accepted: Shows = { party: CONSOLE, lines: [WAITING] };
+    const full = this.isFullOn(server);
+    this.members.set(name, { name, port, nick: "", state: full ? "gone" : "registering", server });
+    const accepted: Shows = { party: consoleOf(server), lines: [WAITING] };
     if (!full) return { shows: [accepted], closes: [] };
     return { shows: [accepted, { party: name, lines: [serverFull(this.limits.maxClients)] }], closes: [name] };
   }
@@ -124,7 +158,7 @@ export class ChatModel {
     const count = participants(others.length + 1);
     return {
       shows: [
-        { party: CONSOLE, lines: [notice, count, PROPAGATED] },
+        { party: consoleOf(member.server), lines: [notice, count, PROPAGATED] },
         { party: name, lines: [JOINED] },
         ...others.map((other) => ({ party: other.name, lines: [notice, count] })),
       ],
@@ -141,7 +175,7 @@ export class ChatModel {
     const relayed = chatLine(member.nick, member.port, neutralizeControls(line));
     return {
       shows: [
-        { party: CONSOLE, lines: [chatReceived(member.nick, member.port), PROPAGATED, ""] },
+        { party: consoleOf(member.server), lines: [chatReceived(member.nick, member.port), PROPAGATED, ""] },
         ...this.othersOf(member).map((other) => ({ party: other.name, lines: [relayed] })),
       ],
       closes: [],
@@ -157,11 +191,11 @@ export class ChatModel {
     const member = this.member(name);
     const wasJoined = member.state === "joined";
     member.state = "gone";
-    if (!wasJoined || !this.running) return NOTHING;
+    if (!wasJoined || !this.running.has(member.server)) return NOTHING;
     const left = leftNotice(member.nick);
     return {
       shows: [
-        { party: CONSOLE, lines: [left, PROPAGATED, "", participants(this.joinedMembers().length)] },
+        { party: consoleOf(member.server), lines: [left, PROPAGATED, "", participants(this.joinedMembers().length)] },
         ...this.othersOf(member).map((other) => ({ party: other.name, lines: [left] })),
       ],
       closes: [],
@@ -176,26 +210,48 @@ export class ChatModel {
     return { shows: [{ party: name, lines: [registrationTimedOut(this.limits.registrationTimeoutMs, partial)] }], closes: [name] };
   }
 
-  /** SIGINT or SIGTERM: every connection is told and closed; no leaves are announced (section 9). */
-  shutdown(): Outcome {
-    const open = this.openMembers();
-    this.stopped();
+  /**
+   * SIGINT or SIGTERM: every connection is told and closed; no leaves are announced
+   * (section 9). In a cluster the members of the other servers see its members leave, in
+   * the order they joined.
+   */
+  shutdown(server = ""): Outcome {
+    const open = this.openMembers().filter((m) => m.server === server);
+    const leaves = this.stopped(server);
     return {
-      shows: [{ party: CONSOLE, lines: [SERVER_SHUTTING_DOWN, SERVER_CLOSED] }, ...open.map((m) => ({ party: m.name, lines: [SHUTDOWN_NOTICE] }))],
+      shows: [
+        { party: consoleOf(server), lines: [SERVER_SHUTTING_DOWN, SERVER_CLOSED] },
+        ...open.map((m) => ({ party: m.name, lines: [SHUTDOWN_NOTICE] })),
+        ...leaves.shows,
+      ],
       closes: open.map((m) => m.name),
     };
   }
 
-  /** The server dies without a word: every connection just ends. */
-  kill(): Outcome {
-    const open = this.openMembers();
-    this.stopped();
-    return { shows: [], closes: open.map((m) => m.name) };
+  /**
+   * The server dies without a word: every connection just ends. In a cluster, once its
+   * heartbeat lapses, the members of the other servers see its members leave, and the
+   * console of the server that noticed says so (the model knows which only when one other
+   * server runs: `reaper`).
+   */
+  kill(server = "", reaper?: { server: string; id: string }): Outcome {
+    const open = this.openMembers().filter((m) => m.server === server);
+    const leaves = this.stopped(server);
+    if (reaper !== undefined && leaves.gone > 0) {
+      const n = leaves.gone;
+      leaves.shows.push({ party: consoleOf(reaper.server), lines: [`>>> server ${reaper.id} went silent for ${this.clusterTtlMs} ms: its ${n} member${n === 1 ? "" : "s"} left the chatroom`] });
+    }
+    return { shows: leaves.shows, closes: open.map((m) => m.name) };
   }
 
   /** The member's state; "gone" for a name the server never saw connect. */
   stateOf(name: string): MemberState {
     return this.members.get(name)?.state ?? "gone";
+  }
+
+  /** The server the member connected to ("" when there is one). */
+  serverOf(name: string): string {
+    return this.member(name).server;
   }
 
   nickOf(name: string): string {
@@ -217,9 +273,15 @@ export class ChatModel {
     return Buffer.byteLength(line, "utf8") > this.limits.maxLineBytes;
   }
 
-  private stopped(): void {
-    this.running = false;
-    for (const m of this.members.values()) m.state = "gone";
+  /** The server's members are gone; what the members of the other servers see of it (leaves, one per joined member, in join order). */
+  private stopped(server: string): { shows: Shows[]; gone: number } {
+    this.running.delete(server);
+    const mine = [...this.members.values()].filter((m) => m.server === server);
+    const joined = mine.filter((m) => m.state === "joined");
+    for (const m of mine) m.state = "gone";
+    const others = this.joinedMembers();
+    const shows: Shows[] = others.map((other) => ({ party: other.name, lines: joined.map((m) => leftNotice(m.nick)) }));
+    return { shows: joined.length === 0 ? [] : shows, gone: joined.length };
   }
 
   private member(name: string): Member {

@@ -66,6 +66,20 @@ export const LIMIT_FLAGS: Readonly<Record<string, { limit: keyof Limits; min: nu
   "--idle-line-ms": { limit: "idleLineMs", min: 0 },
 });
 
+/** A cluster's flags (CLUSTER.md) a scenario may pass to a named server; the kit reads only the ttl. */
+export const CLUSTER_FLAGS: Readonly<Record<string, { min: number }>> = Object.freeze({
+  "--cluster-ttl-ms": { min: 250 },
+  "--cluster-outage-ms": { min: 0 },
+  "--cluster-outbox-lines": { min: 1 },
+  "--cluster-stream-max": { min: 1 },
+});
+
+/** The heartbeat ttl a cluster's server runs with (--cluster-ttl-ms; 5000 by default). */
+export function clusterTtlFromFlags(flags: readonly string[]): number {
+  const i = flags.indexOf("--cluster-ttl-ms");
+  return i >= 0 ? Number(flags[i + 1]) : 5_000;
+}
+
 /**
  * Reads `--flag N` pairs into limits (defaults for the others). Throws an Error saying what
  * is wrong: an unknown flag, a flag without a whole number, a flag given twice.
@@ -75,7 +89,7 @@ export function limitsFromFlags(flags: readonly string[]): Limits {
   const seen = new Set<string>();
   for (let i = 0; i < flags.length; i += 2) {
     const flag = flags[i]!;
-    const known = LIMIT_FLAGS[flag];
+    const known = LIMIT_FLAGS[flag] ?? (CLUSTER_FLAGS[flag] ? { limit: undefined, min: CLUSTER_FLAGS[flag]!.min } : undefined);
     if (known === undefined) {
       const hint = flag === "--port" || flag === "--host" ? ` (the kit sets the address itself: --port 0 on localhost)` : "";
       throw new Error(`unknown server flag ${JSON.stringify(flag)}${hint}: expected one of ${Object.keys(LIMIT_FLAGS).join(", ")}, each followed by a whole number`);
@@ -86,7 +100,7 @@ export function limitsFromFlags(flags: readonly string[]): Limits {
     if (value === undefined || !/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < known.min) {
       throw new Error(`server flag ${flag} needs a whole number of at least ${known.min}, found ${value === undefined ? "nothing" : JSON.stringify(value)}`);
     }
-    limits[known.limit] = Number(value);
+    if (known.limit !== undefined) limits[known.limit] = Number(value);
   }
   return limits;
 }

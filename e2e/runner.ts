@@ -7,15 +7,16 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Actors, newClient, portName, type ClientActor, type Member, type RawActor } from "./actors.js";
 import { chatPrompt, CLOSED, DISCONNECTED, EXIT_CANNOT_CONNECT, EXIT_NICKNAME_REFUSED, EXIT_OK, EXIT_SERVER_GONE, joinNoticeAnyPort, NICKNAME_PROMPT, SERVER_UP, WAITING } from "./chat-lines.js";
-import { ChatModel, combine, CONSOLE, type Outcome } from "./chat-model.js";
+import { ChatModel, combine, serverOfConsole, type Outcome } from "./chat-model.js";
 import { findBlocks, type Display, type LineMatcher } from "./display.js";
 import { freePort } from "./free-port.js";
 import { describeExit, exits, showsBlock, showsEmptyPrompt, showsInputLine, waitForAll, type Expectation } from "./expectations.js";
 import { KEYS, type Key } from "./keys.js";
-import { limitsFromFlags } from "./limits.js";
+import { clusterTtlFromFlags, limitsFromFlags } from "./limits.js";
+import { RedisServer } from "./redis-server.js";
 import { printableText, RawConnection } from "./raw-connection.js";
 import type { ActionRecord, DisplaySnapshot, ScenarioRecord } from "./scenario-record.js";
-import { SERVER, type Action, type Scenario } from "./scenario-parser.js";
+import { serverActor, type Action, type Scenario } from "./scenario-parser.js";
 import { PtyTerminal } from "./terminal.js";
 import { normaliseRows, PortNames, transcriptText } from "./transcript.js";
 import { waitUntil, WaitTimeout } from "./wait.js";
@@ -83,7 +84,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   } catch {
     // Another run may be writing there; its files are overwritten below.
   }
-  const run = new ScenarioRun(options);
+  const run = new ScenarioRun(options, new Set(scenario.actions.flatMap((a) => (a.kind === "server-start" ? [a.server] : []))).size > 1);
   let failure: ScenarioFailure | undefined;
   let transcripts: Transcript[] = [];
   let current: Action | undefined;
@@ -115,7 +116,10 @@ class ScenarioRun {
   private readonly displays: Display[] = [];
   /** What the chat must do; replaced, with the server's limits, when the server starts. */
   private model = new ChatModel();
-  private serverPort = 0;
+  /** Each server started: its port, by name ("" for the one unnamed server). */
+  private readonly serverPorts = new Map<string, number>();
+  /** A cluster's Redis, started by the kit before its first server. */
+  private redis: RedisServer | undefined;
   private deadline = 0;
   /** Raw connections that sent bytes of a nickname but no "\n" yet: their timeout says so. */
   private readonly partialNicknames = new Set<string>();
@@ -123,7 +127,11 @@ class ScenarioRun {
   /** Every action so far, with what it waited for and how long it took. */
   private readonly timeline: ActionRecord[] = [];
 
-  constructor(private readonly options: RunOptions) {}
+  constructor(
+    private readonly options: RunOptions,
+    /** Several servers share one room through a Redis the kit starts (CLUSTER.md). */
+    private readonly cluster = false,
+  ) {}
 
   /**
    * Does the action and waits for its effects; then waits until every client still in the
@@ -155,18 +163,18 @@ class ScenarioRun {
   private async act(action: Action): Promise<void> {
     switch (action.kind) {
       case "server-start":
-        return this.startServer(action.flags);
+        return this.startServer(action.flags, action.server);
       case "server-stop":
-        return this.stopServer("SIGTERM");
+        return this.stopServer("SIGTERM", action.server);
       case "server-kill":
-        return this.stopServer("SIGKILL");
+        return this.stopServer("SIGKILL", action.server);
       case "start":
-        await this.startClient(this.actors.newName(action.actor));
+        await this.startClient(this.actors.newName(action.actor), action.server);
         return;
       case "start-without-server":
         return this.startWithoutServer(this.actors.newName(action.actor));
       case "join":
-        return this.join(action.actor, action.answer);
+        return this.join(action.actor, action.answer, action.server);
       case "say":
         return this.say(action.actor, action.text);
       case "type":
@@ -187,7 +195,7 @@ class ScenarioRun {
       case "time-out":
         return this.timeOut(this.actors.member(action.actor));
       case "connect":
-        return this.connect(this.actors.newName(action.actor));
+        return this.connect(this.actors.newName(action.actor), action.server);
       case "send": {
         const raw = this.openRaw(action.actor, "send");
         if (this.model.stateOf(raw.name) === "registering" && !action.bytes.includes(0x0a)) this.partialNicknames.add(raw.name);
@@ -200,41 +208,71 @@ class ScenarioRun {
 
   // ---- the server ----
 
-  private async startServer(flags: readonly string[]): Promise<void> {
-    if (this.actors.server) throw new Error("the server was already started: a scenario has one server");
-    this.model = new ChatModel(limitsFromFlags(flags));
-    const term = this.spawn(SERVER, [...this.options.serverCommand, "--port", "0", ...flags]);
-    this.actors.add({ kind: "server", name: SERVER, term });
-    this.model.start();
+  private async startServer(flags: readonly string[], server: string): Promise<void> {
+    const name = serverActor(server);
+    if (this.actors.find(name)) throw new Error(`${name} was already started: a server starts once`);
+    if (this.serverPorts.size === 0) this.model = new ChatModel(limitsFromFlags(flags), clusterTtlFromFlags(flags));
+    const clusterFlags: string[] = [];
+    if (this.cluster) {
+      if (server === "") throw new Error(`a scenario with several servers names each: "server A starts", "server B starts"`);
+      if (!this.redis) {
+        this.redis = await RedisServer.start();
+        this.ports.add(this.redis.port, "<redis-port>");
+      }
+      clusterFlags.push("--redis", this.redis.url);
+    }
+    const term = this.spawn(name, [...this.options.serverCommand, "--port", "0", ...clusterFlags, ...flags]);
+    this.actors.add({ kind: "server", name, term });
+    this.model.start(server);
     await this.waitFor([
       {
-        what: `the server to show ">>> Server is up on PORT:NNNNN" then "${WAITING}"`,
+        what: `${name} to show ">>> Server is up on PORT:NNNNN" then "${WAITING}"`,
         met: () => {
-          if (term.finished()) throw new Error(`the server exited (${describeExit(term)}) before it was up`);
+          if (term.finished()) throw new Error(`${name} exited (${describeExit(term)}) before it was up`);
           return findBlocks(term.textRows(), [SERVER_UP, WAITING], this.normalise).length > 0;
         },
       },
     ]);
     const up = term.rows().map((row) => SERVER_UP.exec(row.trimEnd())).find((m) => m !== null);
-    this.serverPort = Number(up![1]);
-    this.ports.add(this.serverPort, "<server-port>");
+    const port = Number(up![1]);
+    this.serverPorts.set(server, port);
+    this.ports.add(port, server === "" ? "<server-port>" : `<${name}-port>`);
+    // A cluster's server names itself on its console: the name changes from run to run.
+    const id = term.rows().map((row) => /^>>> This server's id in the cluster: (\S+)$/.exec(row.trimEnd())).find((m) => m !== null);
+    if (id) this.ports.addText(id[1]!, `<${name}-id>`);
   }
 
-  private async stopServer(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
-    const server = this.runningServer(signal === "SIGTERM" ? "stop" : "be killed");
-    const outcome = signal === "SIGTERM" ? this.model.shutdown() : this.model.kill();
-    const expectations = [{ what: "the server to exit", met: () => server.term.finished() }, ...this.expectationsOf(outcome)];
+  private async stopServer(signal: "SIGTERM" | "SIGKILL", name: string): Promise<void> {
+    const server = this.runningServer(signal === "SIGTERM" ? "stop" : "be killed", name);
+    const outcome = signal === "SIGTERM" ? this.model.shutdown(name) : this.model.kill(name, this.reaperOf(name));
+    const expectations = [{ what: `${server.name} to exit`, met: () => server.term.finished() }, ...this.expectationsOf(outcome)];
+    // The others see a killed server's members leave once its heartbeat lapses.
+    if (signal === "SIGKILL" && this.cluster) this.deadline += this.model.clusterTtlMs;
     server.term.signal(signal);
     await this.waitFor(expectations);
     if (signal === "SIGTERM") this.expectExit(server.term, EXIT_OK);
     this.afterCloses(outcome);
   }
 
-  private runningServer(purpose: string) {
-    const server = this.actors.server;
-    if (!server) throw new Error(`no server to ${purpose}: add "server starts" first`);
-    if (!this.model.isRunning) throw new Error(`the server is no longer running, so it cannot ${purpose}`);
-    return server;
+  /** In a cluster of two running servers, the one that will notice the other's death. */
+  private reaperOf(server: string): { server: string; id: string } | undefined {
+    const others = [...this.serverPorts.keys()].filter((s) => s !== server && this.model.isServerRunning(s));
+    if (!this.cluster || others.length !== 1) return undefined;
+    return { server: others[0]!, id: `<${serverActor(server)}-id>` };
+  }
+
+  /** The server an action names, or the only one; it must be running. */
+  private runningServer(purpose: string, name?: string) {
+    const names = [...this.serverPorts.keys()];
+    if (names.length === 0) throw new Error(`no server to ${purpose}: add "server starts" first`);
+    if (name === undefined) {
+      if (names.length > 1) throw new Error(`there are several servers: say which, e.g. "joins ${names[0]}", "starts on ${names[0]}", "connects to ${names[0]}"`);
+      name = names[0]!;
+    }
+    const server = this.actors.find(serverActor(name));
+    if (!server || server.kind !== "server") throw new Error(`no server ${name} to ${purpose}: add "server ${name} starts" first`);
+    if (!this.model.isServerRunning(name)) throw new Error(`${server.name} is no longer running, so it cannot ${purpose}`);
+    return { ...server, server: name, port: this.serverPorts.get(name)! };
   }
 
   // ---- clients in terminals ----
@@ -243,10 +281,10 @@ class ScenarioRun {
    * Starts a client; it shows the nickname prompt. On a full server it is accepted, told
    * the room is full and disconnected: it shows both lines and exits 2.
    */
-  private async startClient(name: string): Promise<ClientActor> {
-    this.runningServer(`have ${name} connect`);
-    const outcome = this.model.connect(name, "");
-    const client = newClient(name, this.spawn(name, [...this.options.clientCommand, "--port", String(this.serverPort)]));
+  private async startClient(name: string, serverName?: string): Promise<ClientActor> {
+    const server = this.runningServer(`have ${name} connect`, serverName);
+    const outcome = this.model.connect(name, "", server.server);
+    const client = newClient(name, this.spawn(name, [...this.options.clientCommand, "--port", String(server.port)]));
     this.actors.add(client);
     const expectations = this.expectationsOf(outcome);
     if (outcome.closes.length === 0) expectations.push(showsEmptyPrompt(client.term, NICKNAME_PROMPT, true));
@@ -264,11 +302,12 @@ class ScenarioRun {
     this.expectExit(term, EXIT_CANNOT_CONNECT);
   }
 
-  private async join(name: string, answer: string): Promise<void> {
-    if (this.actors.find(name) === undefined && this.model.isFull) {
+  private async join(name: string, answer: string, serverName?: string): Promise<void> {
+    if (this.actors.find(name) === undefined && this.model.isFullOn(this.runningServer(`have ${name} join`, serverName).server)) {
       throw new Error(`the server is full (${this.model.limits.maxClients} clients), so ${name} would be refused before it could join: write "${name} starts" to show that`);
     }
-    const actor = this.actors.find(name) ?? (await this.startClient(this.actors.newName(name)));
+    if (this.actors.find(name) !== undefined && serverName !== undefined) throw new Error(`${name} is already connected: "${name} joins" answers its prompt, on the server it connected to`);
+    const actor = this.actors.find(name) ?? (await this.startClient(this.actors.newName(name), serverName));
     if (actor.kind === "raw") {
       if (this.model.stateOf(name) !== "registering") throw new Error(`${name} cannot join: it is ${this.model.stateOf(name)}`);
       // The server reads the line as sent, a "\r" before the newline aside.
@@ -481,13 +520,13 @@ class ScenarioRun {
 
   // ---- raw connections ----
 
-  private async connect(name: string): Promise<void> {
-    this.runningServer(`have ${name} connect`);
-    const conn = await RawConnection.open(name, this.serverPort);
+  private async connect(name: string, serverName?: string): Promise<void> {
+    const server = this.runningServer(`have ${name} connect`, serverName);
+    const conn = await RawConnection.open(name, server.port);
     this.displays.push(conn);
     this.ports.add(conn.localPort, portName(name));
     this.actors.add({ kind: "raw", name, conn });
-    const outcome = this.model.connect(name, portName(name));
+    const outcome = this.model.connect(name, portName(name), server.server);
     await this.waitFor(this.expectationsOf(outcome));
     this.afterCloses(outcome);
   }
@@ -530,8 +569,9 @@ class ScenarioRun {
     const expectations: Expectation[] = [];
     const shown = new Set<string>();
     for (const { party, lines } of outcome.shows) {
-      if (party === CONSOLE) {
-        expectations.push(this.showsBlock(this.actors.server!.term, lines));
+      const server = serverOfConsole(party);
+      if (server !== undefined) {
+        expectations.push(this.showsBlock(this.serverTerm(server), lines));
         continue;
       }
       shown.add(party);
@@ -571,7 +611,7 @@ class ScenarioRun {
 
   /** The server's join line is where a client's port first shows. */
   private learnPort(name: string, nick: string): void {
-    const ports = this.actors.server!.term.rows().flatMap((row) => joinNoticeAnyPort(nick).exec(row.trimEnd())?.[1] ?? []);
+    const ports = this.serverTerm(this.model.serverOf(name)).rows().flatMap((row) => joinNoticeAnyPort(nick).exec(row.trimEnd())?.[1] ?? []);
     const port = ports[ports.length - 1];
     if (port !== undefined && /^\d+$/.test(port)) this.ports.add(Number(port), portName(name));
     this.model.setPort(name, portName(name));
@@ -664,6 +704,7 @@ class ScenarioRun {
     const results = await Promise.all(
       this.displays.map(async (d) => ((await (d instanceof PtyTerminal ? d.destroy(deadline) : (d as RawConnection).destroy(deadline))) ? [] : [d.name])),
     );
+    await this.redis?.dispose();
     return results.flat();
   }
 
@@ -680,6 +721,12 @@ class ScenarioRun {
   }
 
   // ---- lookups ----
+
+  private serverTerm(server: string): PtyTerminal {
+    const actor = this.actors.find(serverActor(server));
+    if (!actor || actor.kind !== "server") throw new Error(`no ${serverActor(server)}`);
+    return actor.term;
+  }
 
   private spawn(name: string, command: string[]): PtyTerminal {
     const wrapped = this.options.wrapCommand ? this.options.wrapCommand(command) : command;

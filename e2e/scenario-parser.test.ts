@@ -22,7 +22,7 @@ describe("scenario parser", () => {
     const scenario = parseScenario("# the session\nserver starts\n\nLion joins\n  Rabbit says: hi there  \nTiger says: quit\n", "scenarios/lion.scn");
     expect(scenario.name).toBe("lion");
     expect(scenario.actions).toEqual([
-      { file: "scenarios/lion.scn", line: 2, source: "server starts", kind: "server-start", flags: [] },
+      { file: "scenarios/lion.scn", line: 2, source: "server starts", kind: "server-start", flags: [], server: "" },
       { file: "scenarios/lion.scn", line: 4, source: "Lion joins", kind: "join", actor: "Lion", answer: "Lion" },
       { file: "scenarios/lion.scn", line: 5, source: "Rabbit says: hi there", kind: "say", actor: "Rabbit", text: "hi there" },
       { file: "scenarios/lion.scn", line: 6, source: "Tiger says: quit", kind: "say", actor: "Tiger", text: "quit" },
@@ -31,9 +31,9 @@ describe("scenario parser", () => {
 
   it("reads every server action", () => {
     expect(parse("server starts\nserver stops\nserver is killed\nserver sees: Now participants: 2\nserver sees /participants: \\d/")).toEqual([
-      { kind: "server-start", flags: [] },
-      { kind: "server-stop" },
-      { kind: "server-kill" },
+      { kind: "server-start", flags: [], server: "" },
+      { kind: "server-stop", server: "" },
+      { kind: "server-kill", server: "" },
       { kind: "see", actor: "server", text: "Now participants: 2" },
       { kind: "see-pattern", actor: "server", pattern: /participants: \d/ },
     ]);
@@ -88,8 +88,8 @@ describe("scenario parser", () => {
   });
 
   it.each([
-    ["Lion dances", /^scenarios\/bad\.scn:1: expected one of these after "Lion": joins \| joins as "TEXT" \| .* found "dances"$/],
-    ["server explodes", /^scenarios\/bad\.scn:1: expected one of "server starts", "server starts with FLAGS", "server stops", .* found "server explodes"$/],
+    ["Lion dances", /^scenarios\/bad\.scn:1: expected one of these after "Lion": joins \[SERVER\] \| joins \[SERVER\] as "TEXT" \| .* found "dances"$/],
+    ["server explodes", /^scenarios\/bad\.scn:1: expected one of "server \[NAME\] starts", "server \[NAME\] starts with FLAGS", "server \[NAME\] stops", .* found "server explodes"$/],
     ["server starts with --max-clients", /^scenarios\/bad\.scn:1: server flag --max-clients needs a whole number of at least 1, found nothing$/],
     ["server starts with --max-clients 0", /server flag --max-clients needs a whole number of at least 1, found "0"/],
     ["server starts with --max-clients two", /server flag --max-clients needs a whole number of at least 1, found "two"/],
@@ -130,7 +130,7 @@ describe("scenario parser", () => {
         ].join("\n"),
       ),
     ).toEqual([
-      { kind: "server-start", flags: ["--max-clients", "2", "--max-line-bytes", "64"] },
+      { kind: "server-start", flags: ["--max-clients", "2", "--max-line-bytes", "64"], server: "" },
       { kind: "paste", actor: "Lion", text: "one\rtwo\r" },
       { kind: "say", actor: "Lion", text: "ababab" },
       { kind: "send", actor: "Nc", bytes: Buffer.from([0xff, 0xff]) },
@@ -144,5 +144,35 @@ describe("scenario parser", () => {
     const error = parseError("# comment\n\nserver starts\nLion joins\nLion waves\n");
     expect(error.line).toBe(5);
     expect(error.message).toMatch(/^scenarios\/bad\.scn:5: /);
+  });
+
+  it("reads several named servers (a cluster) and which server each client joins", () => {
+    expect(
+      parse(
+        [
+          "server A starts",
+          "server B starts with --cluster-ttl-ms 1000 --max-clients 3",
+          "Lion joins A",
+          'Tiger joins B as "Big Cat"',
+          "Owl starts on B",
+          "Nc connects to A",
+          "server-A sees: hi",
+          "server B sees: hello",
+          "server B is killed",
+          "server A stops",
+        ].join("\n"),
+      ),
+    ).toEqual([
+      { kind: "server-start", flags: [], server: "A" },
+      { kind: "server-start", flags: ["--cluster-ttl-ms", "1000", "--max-clients", "3"], server: "B" },
+      { kind: "join", actor: "Lion", answer: "Lion", server: "A" },
+      { kind: "join", actor: "Tiger", answer: "Big Cat", server: "B" },
+      { kind: "start", actor: "Owl", server: "B" },
+      { kind: "connect", actor: "Nc", server: "A" },
+      { kind: "see", actor: "server-A", text: "hi" },
+      { kind: "see", actor: "server-B", text: "hello" },
+      { kind: "server-kill", server: "B" },
+      { kind: "server-stop", server: "A" },
+    ]);
   });
 });

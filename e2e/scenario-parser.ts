@@ -12,13 +12,14 @@ export interface Origin {
 export type Action = Origin &
   (
     /** flags: `--max-clients 2 ...` as written, already checked against the documented limits. */
-    | { kind: "server-start"; flags: string[] }
-    | { kind: "server-stop" }
-    | { kind: "server-kill" }
-    /** A client is spawned and answers the nickname prompt, or a raw connection sends its nickname line. */
-    | { kind: "join"; actor: string; answer: string }
+    /** server: "" for `server starts`, "A" for `server A starts` (several make a cluster through Redis). */
+    | { kind: "server-start"; flags: string[]; server: string }
+    | { kind: "server-stop"; server: string }
+    | { kind: "server-kill"; server: string }
+    /** A client is spawned and answers the nickname prompt, or a raw connection sends its nickname line. server: `joins A`, or undefined. */
+    | { kind: "join"; actor: string; answer: string; server?: string }
     /** A client is spawned and left at its nickname prompt. */
-    | { kind: "start"; actor: string }
+    | { kind: "start"; actor: string; server?: string }
     /** A client is spawned against a port nobody listens on. */
     | { kind: "start-without-server"; actor: string }
     | { kind: "say"; actor: string; text: string }
@@ -33,7 +34,7 @@ export type Action = Origin &
     | { kind: "see-plain"; actor: string }
     /** The server's registration timeout refuses the connection, which never sent a nickname. */
     | { kind: "time-out"; actor: string }
-    | { kind: "connect"; actor: string }
+    | { kind: "connect"; actor: string; server?: string }
     | { kind: "send"; actor: string; bytes: Buffer }
     | { kind: "close"; actor: string }
   );
@@ -60,14 +61,22 @@ export class ScenarioParseError extends Error {
 
 export const SERVER = "server";
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+/** A server's name in a cluster: a capital letter, then letters and digits (`server A starts`, `Lion joins A`). */
+const SERVER_NAME = "[A-Z][A-Za-z0-9]*";
+
+/** The actor (and fixture) name of a server: "server", or "server-A" for server A. */
+export function serverActor(server: string): string {
+  return server === "" ? SERVER : `${SERVER}-${server}`;
+}
 const MAX_REPEAT = 100;
 /** The most times a quoted text can be repeated with `"TEXT" xN`. */
 const MAX_TEXT_REPEAT = 100_000;
 
 const CLIENT_ACTIONS = [
-  "NAME joins",
-  'NAME joins as "TEXT"',
+  "NAME joins [SERVER]",
+  'NAME joins [SERVER] as "TEXT"',
   "NAME starts",
+  "NAME starts on SERVER",
   "NAME starts with no server",
   "NAME says: TEXT",
   "NAME types: TEXT",
@@ -79,11 +88,12 @@ const CLIENT_ACTIONS = [
   "NAME sees only plain text",
   "NAME times out",
   "NAME connects",
+  "NAME connects to SERVER",
   "NAME sends: TEXT",
   'NAME sends bytes: "BYTES"',
   "NAME closes",
 ];
-const SERVER_ACTIONS = ["server starts", "server starts with FLAGS", "server stops", "server is killed", "server sees: TEXT", "server sees /REGEX/"];
+const SERVER_ACTIONS = ["server [NAME] starts", "server [NAME] starts with FLAGS", "server [NAME] stops", "server [NAME] is killed", "server [NAME] sees: TEXT", "server [NAME] sees /REGEX/"];
 
 /** Parses a whole scenario; the first problem found is thrown as a ScenarioParseError. */
 export function parseScenario(text: string, file: string, name = scenarioName(file)): Scenario {
@@ -122,8 +132,11 @@ function parseLine(source: string, origin: Origin): Action {
 
 type Fail = (problem: string) => never;
 
-function parseServerAction(rest: string, origin: Origin, fail: Fail): Action {
-  if (rest === "starts") return { ...origin, kind: "server-start", flags: [] };
+function parseServerAction(all: string, origin: Origin, fail: Fail): Action {
+  const named = new RegExp(`^(${SERVER_NAME})(?:\\s+(.*)|:(.*))?$`).exec(all);
+  const server = named ? named[1]! : "";
+  const rest = named ? (named[2] ?? (named[3] !== undefined ? ":" + named[3] : "")).trim() : all;
+  if (rest === "starts") return { ...origin, kind: "server-start", flags: [], server };
   const withFlags = /^starts with\s+(.*)$/.exec(rest);
   if (withFlags) {
     const flags = withFlags[1]!.split(/\s+/);
@@ -132,13 +145,13 @@ function parseServerAction(rest: string, origin: Origin, fail: Fail): Action {
     } catch (error) {
       fail((error as Error).message);
     }
-    return { ...origin, kind: "server-start", flags };
+    return { ...origin, kind: "server-start", flags, server };
   }
-  if (rest === "stops") return { ...origin, kind: "server-stop" };
-  if (rest === "is killed") return { ...origin, kind: "server-kill" };
-  const see = parseSee(SERVER, rest, origin, fail);
+  if (rest === "stops") return { ...origin, kind: "server-stop", server };
+  if (rest === "is killed") return { ...origin, kind: "server-kill", server };
+  const see = parseSee(serverActor(server), rest, origin, fail);
   if (see) return see;
-  return fail(`expected one of ${SERVER_ACTIONS.map((a) => JSON.stringify(a)).join(", ")}; found "server ${rest}"`);
+  return fail(`expected one of ${SERVER_ACTIONS.map((a) => JSON.stringify(a)).join(", ")}; found "server ${all}"`);
 }
 
 function parseActorAction(actor: string, rest: string, origin: Origin, fail: Fail): Action | undefined {
@@ -160,11 +173,18 @@ function parseActorAction(actor: string, rest: string, origin: Origin, fail: Fai
     case "sees only plain text":
       return { ...origin, kind: "see-plain", actor };
   }
-  const joinsAs = /^joins as\s+(.*)$/.exec(rest);
+  const onServer = new RegExp(`^(joins|starts on|connects to)\\s+(${SERVER_NAME})$`).exec(rest);
+  if (onServer) {
+    const server = onServer[2]!;
+    if (onServer[1] === "joins") return { ...origin, kind: "join", actor, answer: actor, server };
+    return { ...origin, kind: onServer[1] === "starts on" ? "start" : "connect", actor, server };
+  }
+  const joinsAs = new RegExp(`^joins(?:\\s+(${SERVER_NAME}))? as\\s+(.*)$`).exec(rest);
   if (joinsAs) {
-    const quoted = joinsAs[1]!;
+    const quoted = joinsAs[2]!;
     if (!quoted.startsWith('"')) fail(`expected the nickname text in double quotes after "joins as", e.g. joins as "  Big Cat  "`);
-    return { ...origin, kind: "join", actor, answer: utf8Text(parseQuoted(quoted, fail), fail) };
+    const join: Action = { ...origin, kind: "join", actor, answer: utf8Text(parseQuoted(quoted, fail), fail) };
+    return joinsAs[1] === undefined ? join : { ...join, server: joinsAs[1] };
   }
   const presses = /^presses\s+(.*)$/.exec(rest);
   if (presses) return { ...origin, kind: "press", actor, keys: parseKeys(presses[1]!, fail) };

@@ -3,6 +3,13 @@
 /** Gives every port the kit learns a stable name, so transcripts do not change from run to run. */
 export class PortNames {
   private readonly names = new Map<number, string>();
+  /** Other learned texts (a cluster server's id) and their names. */
+  private readonly texts = new Map<string, string>();
+
+  /** Names a text that changes from run to run, e.g. a server's id "host:1234:ab12" → "<server-A-id>". */
+  addText(text: string, name: string): void {
+    if (text !== "" && !this.texts.has(text)) this.texts.set(text, name);
+  }
 
   /** Names a port, e.g. 41234 → "<server-port>". A port keeps its first name. */
   add(port: number, name: string): void {
@@ -21,6 +28,7 @@ export class PortNames {
 
   /** Replaces every known port that stands as a whole number by its name. */
   replaceIn(text: string): string {
+    for (const [known, name] of this.texts) if (text.includes(known)) text = text.split(known).join(name);
     if (this.names.size === 0) return text;
     return text.replace(/\d+/g, (digits) => {
       const name = this.names.get(Number(digits));

@@ -62,3 +62,30 @@ export function registrationTimedOut(seconds: number, partial = false): string {
 export function serverClosing(): string {
   return ">>> The server is shutting down.\n";
 }
+
+// ---- a room spread over several servers (CLUSTER.md) ----
+
+/** To every member of a server that has not reached the room (Redis) for --cluster-outage-ms. */
+export function clusterCutOff(seconds: number): string {
+  return `>>> This server has lost the chatroom for ${seconds} second${seconds === 1 ? "" : "s"}: your lines wait and will be sent when it is back.\n`;
+}
+
+/** To every member of that server once it reaches the room again. */
+export function clusterBack(): string {
+  return ">>> This server is back in the chatroom.\n";
+}
+
+/** Lines were trimmed from the room's log before this server read them: what follows resumes after them. */
+export function clusterMissed(): string {
+  return ">>> Some lines were missed while this server was cut off.\n";
+}
+
+/** A line that could not even be held: this server has been cut off too long. */
+export function clusterLineNotSent(): string {
+  return ">>> Your line was not sent: this server is cut off from the chatroom.\n";
+}
+
+/** The other servers took this server for dead (its heartbeat lapsed) and its members out of the room. */
+export function clusterDropped(): string {
+  return ">>> This server was cut off from the chatroom for too long. Closing connection.\n";
+}

@@ -7,6 +7,8 @@ import { serveConnection, type ServerContext } from "./connection.js";
 import { descriptorLimit } from "./descriptor-limit.js";
 import type { Peer } from "./peer.js";
 import { Room } from "./room.js";
+import { LocalRoomService, type RoomService } from "./room-service.js";
+import type { ClusterOptions } from "./cluster/cluster-options.js";
 
 /** How often queued output is looked at, for clients that stopped reading (--stall-timeout-ms). */
 const STALL_SWEEP_MS = 1_000;
@@ -18,23 +20,39 @@ export interface ChatServerOptions {
   port?: number;
   limits?: Partial<Limits>;
   log?: ConsoleLog;
+  /** One room across several processes, through Redis (--redis); without it, this process's room alone. */
+  cluster?: ClusterOptions;
 }
 
 export interface ChatServer {
   /** The port actually bound (useful with port 0). */
   readonly port: number;
   readonly room: Room;
+  /** Where joins, lines and leaves go (room-wide participants: service.participants). */
+  readonly service: RoomService;
   /** Open connections, joined or still registering. */
   readonly connections: number;
   /** Tells every client the server is closing, flushes, closes; resolves when all are gone. */
   shutdown(): Promise<void>;
 }
 
-/** Resolves once listening; rejects with the listen error (EADDRINUSE, ...). */
-export function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
+/** Resolves once listening; rejects with the listen error (EADDRINUSE, ...) or, in a cluster, when Redis cannot be reached. */
+export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? silentLog;
   const room = new Room(limits.flushIntervalMs);
+  let service: RoomService;
+  if (options.cluster) {
+    // Loaded only for a cluster: a single server never loads the Redis client.
+    const { startRedisRoom } = await import("./cluster/redis-room.js");
+    service = await startRedisRoom(room, log, options.cluster);
+  } else {
+    service = new LocalRoomService(room, log);
+  }
+  return listen(options, limits, log, room, service);
+}
+
+function listen(options: ChatServerOptions, limits: Limits, log: ConsoleLog, room: Room, service: RoomService): Promise<ChatServer> {
   /** Connections that count toward --max-clients: joined or registering, not refused. */
   const peers = new Set<Peer>();
   /** Every connection still open, refused ones lingering included. */
@@ -73,10 +91,10 @@ export function startChatServer(options: ChatServerOptions = {}): Promise<ChatSe
 
   const ctx: ServerContext = {
     room,
+    service,
     log,
     limits,
     closing: () => closing,
-    nicknames: new Set(),
     refuse(peer, line) {
       peers.delete(peer);
       closeWith(peer.socket, line);
@@ -138,6 +156,8 @@ export function startChatServer(options: ChatServerOptions = {}): Promise<ChatSe
     log.shuttingDown();
     clearInterval(sweep);
     clearInterval(reportAccepts);
+    // A cluster's members here leave the room for the other servers' members first.
+    await service.close();
     room.flush();
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     const notice = messages.serverClosing();
@@ -163,9 +183,12 @@ export function startChatServer(options: ChatServerOptions = {}): Promise<ChatSe
   }
 
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const onListenError = (error: Error): void => {
+      void service.close().finally(() => reject(error));
+    };
+    server.once("error", onListenError);
     server.listen({ host: options.host ?? "localhost", port: options.port ?? 8080 }, () => {
-      server.off("error", reject);
+      server.off("error", onListenError);
       server.on("error", (error: NodeJS.ErrnoException) => {
         failedAccepts++;
         acceptError = `${error.code ?? "error"} (${error.message})`;
@@ -174,12 +197,14 @@ export function startChatServer(options: ChatServerOptions = {}): Promise<ChatSe
       const port = typeof address === "object" && address !== null ? address.port : 0;
       log.up(port);
       log.waiting();
+      service.listening?.();
       if (maxClients < limits.maxClients) {
         log.notice(`at most ${maxClients} clients: this process may open only ${descriptors} files (ulimit -n), not enough for --max-clients ${limits.maxClients}`);
       }
       resolve({
         port,
         room,
+        service,
         get connections() {
           return peers.size;
         },

@@ -8,16 +8,18 @@ import { neutralizeControls } from "../protocol/sanitize.js";
 import type { ConsoleLog } from "./console-log.js";
 import { InputBudget } from "./input-budget.js";
 import { Peer } from "./peer.js";
+import type { RoomService } from "./room-service.js";
 import type { Room } from "./room.js";
 
 export interface ServerContext {
+  /** This process's members and their output window (lines for one member go here). */
   readonly room: Room;
+  /** Where joins, lines and leaves go: this process's room, or a cluster's. */
+  readonly service: RoomService;
   readonly log: ConsoleLog;
   readonly limits: Limits;
   /** True once shutdown began: leaves are then not announced. */
   readonly closing: () => boolean;
-  /** The nicknames in the room, in lower case: a nickname is unique. */
-  readonly nicknames: Set<string>;
   /** Sends a refusal and closes; the connection stops counting toward --max-clients at once. */
   refuse(peer: Peer, line: string): void;
   /** Cuts a client that does not read (reset). */
@@ -30,16 +32,19 @@ function costInBytes(item: DecodedLine): number {
 }
 
 export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
-  const { room, log, limits } = ctx;
+  const { room, service, limits } = ctx;
   const peer = new Peer(socket, limits.maxQueuedBytes, (slow) => ctx.cut(slow));
   const decoder = new LineDecoder(limits.maxLineBytes);
   const budget = limits.rateLines > 0 || limits.rateBytes > 0 ? new InputBudget({ rate: limits.rateLines, burst: limits.burstLines }, { rate: limits.rateBytes, burst: limits.burstBytes }) : null;
-  let state: "registering" | "joined" | "gone" = "registering";
+  /** "joining": the nickname was accepted here and waits for the room's answer (a cluster's, through Redis). */
+  let state: "registering" | "joining" | "joined" | "gone" = "registering";
   /** Lines read, served from `head` on; those left wait for the member's input budget. */
   let backlog: DecodedLine[] = [];
   let head = 0;
   /** The connection closed while lines were still waiting to be served. */
   let closed = false;
+  /** serveBacklog() is running (a join answered at once must not serve the backlog again). */
+  let serving = false;
   let resumeTimer: NodeJS.Timeout | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
 
@@ -57,19 +62,23 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
 
   function register(item: DecodedLine): void {
     if (item.kind === "too-long") return refuse(messages.nickTooLong(limits.maxNickChars));
-    const verdict = judgeNickname(item.text, limits.maxNickChars, (key) => ctx.nicknames.has(key));
+    const verdict = judgeNickname(item.text, limits.maxNickChars, (key) => service.isTaken(key));
     if (!verdict.ok) return refuse(verdict.refusal);
 
     clearTimeout(registrationTimer);
-    state = "joined";
+    state = "joining";
     peer.nick = verdict.nick;
     peer.key = verdict.key;
-    ctx.nicknames.add(verdict.key);
-    room.join(peer);
-    log.joined(peer.nick, peer.port, room.participants);
-    room.sendTo(peer, messages.welcome());
-    room.broadcast(peer, messages.joinNotice(peer.nick, peer.port, room.participants));
-    log.propagated();
+    service.join(peer, joined);
+  }
+
+  /** The room's answer to the join: at once locally, after a round trip to Redis in a cluster. */
+  function joined(refusal: string | null): void {
+    if (state !== "joining") return;
+    if (refusal !== null) return refuse(refusal);
+    state = "joined";
+    // Lines that came while the join was pending (a cluster's) are served now.
+    if (!serving && resumeTimer === undefined) serveBacklog();
   }
 
   function chat(item: DecodedLine): void {
@@ -79,9 +88,7 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
     }
     // Like an empty line, a line of only white space says nothing: it is not relayed.
     if (item.text.trim() === "") return;
-    log.chatReceived(peer.nick, peer.address, peer.port);
-    room.broadcast(peer, messages.chatLine(peer.nick, peer.port, neutralizeControls(item.text)));
-    log.propagated();
+    service.say(peer, neutralizeControls(item.text));
   }
 
   function handle(item: DecodedLine): void {
@@ -96,10 +103,23 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
    */
   function serveBacklog(): void {
     resumeTimer = undefined;
-    while (head < backlog.length && state !== "gone") {
-      const wait = budget ? budget.takeLine(costInBytes(backlog[head]!)) : 0;
-      if (wait > 0) return later(wait);
-      handle(backlog[head++]!);
+    serving = true;
+    try {
+      while (head < backlog.length && state !== "gone") {
+        if (state === "joining") {
+          socket.pause(); // joined() serves the rest
+          return;
+        }
+        const wait = budget ? budget.takeLine(costInBytes(backlog[head]!)) : 0;
+        if (wait > 0) return later(wait);
+        handle(backlog[head++]!);
+      }
+    } finally {
+      serving = false;
+    }
+    if (state === "joining") {
+      socket.pause();
+      return;
     }
     backlog = [];
     head = 0;
@@ -127,10 +147,14 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
     } else {
       for (const item of items) backlog.push(item);
     }
-    if (resumeTimer === undefined) serveBacklog();
+    if (resumeTimer === undefined && state !== "joining") serveBacklog();
   }
 
   function leave(): void {
+    if (state === "joining" && !ctx.closing()) {
+      closed = true; // joined() serves its lines, then leaves
+      return;
+    }
     if (head < backlog.length && state === "joined" && !ctx.closing()) {
       closed = true; // its last lines first: serveBacklog() leaves once they are served
       return;
@@ -138,15 +162,9 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
     clearTimeout(registrationTimer);
     clearTimeout(resumeTimer);
     clearTimeout(idleTimer);
-    const wasJoined = state === "joined";
+    const wasJoined = state === "joined" || state === "joining";
     state = "gone";
-    if (!room.leave(peer) || !wasJoined) return;
-    ctx.nicknames.delete(peer.key);
-    if (ctx.closing()) return;
-    log.left(peer.nick);
-    room.broadcast(peer, messages.leaveNotice(peer.nick));
-    log.propagated();
-    log.participants(room.participants);
+    if (wasJoined) service.leave(peer, !ctx.closing());
   }
 
   socket.on("data", (chunk: Buffer) => {

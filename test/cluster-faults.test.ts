@@ -1,0 +1,168 @@
+// Faults of a room spread over server processes through a real redis-server (CLUSTER.md):
+// Redis stops and comes back, a server is killed, a server falls behind the trimmed stream.
+// Limits are shortened by flags so that each fault shows within a couple of seconds.
+import { createClient } from "redis";
+import { afterEach, describe, expect, it } from "vitest";
+import { RedisServer } from "../e2e/redis-server.js";
+import { LineClient } from "./support/line-client.js";
+import { ServerProcess } from "./support/server-process.js";
+
+const CUT_OFF = /^>>> This server has lost the chatroom for \d+ seconds?: your lines wait and will be sent when it is back\.$/;
+const BACK = ">>> This server is back in the chatroom.";
+const MISSED = ">>> Some lines were missed while this server was cut off.";
+
+let cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step().catch(() => {});
+  cleanup = [];
+});
+
+async function redisServer(options: Parameters<typeof RedisServer.start>[0] = {}): Promise<RedisServer> {
+  const redis = await RedisServer.start(options);
+  cleanup.push(() => redis.dispose());
+  return redis;
+}
+
+async function chatServer(url: string, flags: string[]): Promise<ServerProcess> {
+  const server = await ServerProcess.start(["--redis", url, ...flags]);
+  cleanup.push(() => server.stop("SIGKILL"));
+  return server;
+}
+
+async function client(port: number, nick: string): Promise<LineClient> {
+  const c = await LineClient.join(port, nick);
+  cleanup.push(async () => c.socket.destroy());
+  return c;
+}
+
+/** Lines from others, as a member reads them, without the notices about the room. */
+function said(c: LineClient, nick: string): string[] {
+  const prefix = new RegExp(`^${nick}\\(\\d+\\): `);
+  return c.chat.filter((line) => prefix.test(line)).map((line) => line.replace(prefix, ""));
+}
+
+/** Waits until the room's last stream entry is a line with this text (polled, with a deadline). */
+async function streamEndsWith(url: string, text: string, timeoutMs = 5_000): Promise<void> {
+  const redis = createClient({ url, RESP: 2 });
+  await redis.connect();
+  try {
+    const deadline = performance.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+      last = await redis.sendCommand(["XREVRANGE", "dummy-chat:main:stream", "+", "-", "COUNT", "1"]);
+      if (JSON.stringify(last).includes(JSON.stringify(text))) return;
+      if (performance.now() > deadline) throw new Error(`the stream's last entry never held ${JSON.stringify(text)}; last: ${JSON.stringify(last)}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    redis.destroy();
+  }
+}
+
+describe("cluster faults", () => {
+  it("Redis stops and comes back (append-only file, a password): members are told, keep their place, and lose, repeat or reorder nothing", async () => {
+    const redis = await redisServer({ persistent: true, args: ["--requirepass", "s3cret-pw"] });
+    const url = `redis://:s3cret-pw@127.0.0.1:${redis.port}`;
+    const flags = ["--cluster-ttl-ms", "1000", "--cluster-outage-ms", "1500"];
+    const a = await chatServer(url, flags);
+    const b = await chatServer(url, flags);
+    const lion = await client(a.port, "Lion");
+    const tiger = await client(b.port, "Tiger");
+    await lion.waitForLine("Now participants: 2");
+    lion.send("before\n");
+    await tiger.waitForLine(`Lion(${lion.port}): before`);
+
+    await redis.stop("SIGTERM");
+    lion.send("held 1\nheld 2\n");
+    tiger.send("held 3\n");
+    // Past --cluster-outage-ms (longer than the heartbeat's ttl too), each member is told once.
+    await Promise.all([lion.waitForLine(CUT_OFF), tiger.waitForLine(CUT_OFF)]);
+    await a.waitForOutput(/>>> members told: cut off from Redis for 1500 ms/);
+    await redis.run();
+    await Promise.all([lion.waitForLine(BACK), tiger.waitForLine(BACK)]);
+    await tiger.waitForLine(`Lion(${lion.port}): held 2`);
+    await lion.waitForLine(`Tiger(${tiger.port}): held 3`);
+    lion.send("after\n");
+    await tiger.waitForLine(`Lion(${lion.port}): after`);
+
+    expect(said(tiger, "Lion")).toEqual(["before", "held 1", "held 2", "after"]);
+    expect(said(lion, "Tiger")).toEqual(["held 3"]);
+    for (const member of [lion, tiger]) {
+      expect(member.chat.filter((line) => CUT_OFF.test(line))).toHaveLength(1);
+      expect(member.chat.filter((line) => line === BACK)).toHaveLength(1);
+      expect(member.chat.filter((line) => line.startsWith("User "))).toEqual([]);
+    }
+    // Nobody was taken for dead, though every heartbeat key expired while Redis was down:
+    // a newcomer makes three, and the console never printed the password.
+    const rabbit = await client(b.port, "Rabbit");
+    await lion.waitForLine(`Rabbit(${rabbit.port}) has joined the chatroom!!`);
+    expect(lion.chat.at(-2)).toBe("Now participants: 3");
+    expect(a.stdout + a.stderr + b.stdout + b.stderr).not.toContain("s3cret-pw");
+    expect(a.stdout).toContain(`on Redis at redis://:***@127.0.0.1:${redis.port}`);
+  });
+
+  it("a server is killed (SIGKILL): its members leave the room for everyone else within the heartbeat's ttl, with counts, their nicknames free", async () => {
+    const redis = await redisServer();
+    const flags = ["--cluster-ttl-ms", "1000"];
+    const a = await chatServer(redis.url, flags);
+    const b = await chatServer(redis.url, flags);
+    const lion = await client(a.port, "Lion");
+    await client(b.port, "Tiger");
+    await client(b.port, "Rabbit");
+    await lion.waitForLine("Now participants: 3");
+    const killedAt = performance.now();
+    await b.stop("SIGKILL");
+    // ttl 1000 ms, a heartbeat every 200 ms: the leaves come within about 1.2 s.
+    await lion.waitForLine(`User "Rabbit" left chatroom.`, 3_000);
+    const took = performance.now() - killedAt;
+    expect(lion.chat.slice(-2)).toEqual([`User "Tiger" left chatroom.`, `User "Rabbit" left chatroom.`]);
+    expect(took).toBeLessThan(2_500);
+    await a.waitForOutput(/>>> server \S+ went silent for 1000 ms: its 2 members left the chatroom/);
+    const tiger = await client(a.port, "Tiger");
+    await lion.waitForLine(`Tiger(${tiger.port}) has joined the chatroom!!`);
+    expect(lion.chat.at(-2)).toBe("Now participants: 2");
+  });
+
+  it("a server that falls behind the trimmed stream tells its members and goes on from the oldest entry kept, never skipping in silence", async () => {
+    // Small stream nodes, so that MAXLEN ~ 5 trims at this scale.
+    const redis = await redisServer({ args: ["--stream-node-max-entries", "2"] });
+    const flags = ["--cluster-stream-max", "5", "--cluster-ttl-ms", "30000", "--rate-lines", "0"];
+    const a = await chatServer(redis.url, flags);
+    const b = await chatServer(redis.url, flags);
+    const lion = await client(a.port, "Lion");
+    const tiger = await client(b.port, "Tiger");
+    await lion.waitForLine("Now participants: 2");
+    const sent = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`);
+    process.kill(a.pid, "SIGSTOP");
+    try {
+      tiger.send(sent.map((line) => line + "\n").join(""));
+      // B's own members may miss lines too at this size: Redis itself says when the last is in.
+      await streamEndsWith(redis.url, "line 30");
+    } finally {
+      process.kill(a.pid, "SIGCONT");
+    }
+    await lion.waitForLine(`Tiger(${tiger.port}): line 30`);
+    await a.waitForOutput(/>>> entries were trimmed from the stream before this server read them/);
+    // What Lion read: a run of lines from the first, the notice, then a run to the last.
+    const seen = lion.chat.filter((line) => line === MISSED || /^Tiger\(\d+\): /.test(line));
+    const notice = seen.indexOf(MISSED);
+    expect(notice).toBeGreaterThanOrEqual(0);
+    expect(seen.filter((line) => line === MISSED)).toHaveLength(1);
+    const numbers = (lines: string[]) => lines.map((line) => Number(/: line (\d+)$/.exec(line)![1]));
+    const before = numbers(seen.slice(0, notice));
+    const after = numbers(seen.slice(notice + 1));
+    expect(before).toEqual(before.map((_, i) => i + 1));
+    expect(after.at(-1)).toBe(30);
+    expect(after).toEqual(after.map((_, i) => 30 - after.length + 1 + i));
+    expect(after[0]!).toBeGreaterThan((before.at(-1) ?? 0) + 1);
+  });
+
+  it("refuses to start without Redis, saying where it looked, without the password", async () => {
+    const redis = await redisServer();
+    const url = `redis://:hidden-pw@127.0.0.1:${redis.port}`;
+    await redis.stop("SIGKILL");
+    const server = ServerProcess.start(["--redis", url]);
+    await expect(server).rejects.toThrow(/cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: ECONNREFUSED/);
+    await expect(server).rejects.not.toThrow(/hidden-pw/);
+  });
+});
