@@ -16,6 +16,8 @@ export const CLUSTER_SIZES = [1, 2, 3] as const;
 
 export interface ClusterMeasurement {
   servers: number;
+  /** Lines per second sent into the room, in total. */
+  rate: number;
   round: number;
   clients: number;
   deliveriesPerSecond: number;
@@ -30,7 +32,7 @@ export interface ClusterMeasurement {
   disconnected: number;
 }
 
-export async function runClusterWorkload(size: number, settings: Settings, round: number): Promise<ClusterMeasurement> {
+export async function runClusterWorkload(size: number, settings: Settings, round: number, rate = settings.busyRate): Promise<ClusterMeasurement> {
   const redis = size > 1 ? await RedisServer.start() : undefined;
   const servers: RunningServer[] = [];
   let generator: LoadGenerator | undefined;
@@ -48,11 +50,12 @@ export async function runClusterWorkload(size: number, settings: Settings, round
     await generator.join();
     const cpu = (): [number, number] => [servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0), redis?.pid ? cpuSeconds(redis.pid) : 0];
     const [servers0, redis0] = cpu();
-    const run = await generator.run({ senders: Array.from({ length: settings.busyClients }, (_, i) => i), rate: settings.busyRate, seconds: settings.seconds });
+    const run = await generator.run({ senders: Array.from({ length: settings.busyClients }, (_, i) => i), rate, seconds: clusterSeconds(settings) });
     const [servers1, redis1] = cpu();
     const deliveries = Math.max(1, run.delivered);
     return {
       servers: size,
+      rate,
       round,
       clients: settings.busyClients,
       deliveriesPerSecond: run.deliveriesPerSecond,
@@ -72,18 +75,30 @@ export async function runClusterWorkload(size: number, settings: Settings, round
   }
 }
 
-/** Every size, `rounds` times, alternating the order; returns the Markdown section for BENCHMARKS.md. */
+/** Seconds of sending per cluster run: at most 5, so that the full bench stays under 20 minutes. */
+export function clusterSeconds(settings: Settings): number {
+  return Math.min(settings.seconds, 5);
+}
+
+/** The loads measured: a quarter of the busy room's rate (the machine has room to spare), and the busy room's. */
+export function clusterRates(settings: Settings): number[] {
+  return [Math.round(settings.busyRate / 4), settings.busyRate];
+}
+
+/** Every size at every load, `rounds` times, alternating the order; returns the Markdown section for BENCHMARKS.md. */
 export async function runClusterBench(settings: Settings, rounds: number, log: (line: string) => void): Promise<string> {
   const all: ClusterMeasurement[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    const order = round % 2 === 1 ? [...CLUSTER_SIZES] : [...CLUSTER_SIZES].reverse();
-    for (const size of order) {
-      try {
-        const m = await runClusterWorkload(size, settings, round);
-        all.push(m);
-        log(`round ${round}/${rounds} cluster ${size} server${size === 1 ? "" : "s"}: ${Math.round(m.deliveriesPerSecond).toLocaleString("en-US")} deliveries/s, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, servers ${m.serversCpuUsPerDelivery.toFixed(3)} + redis ${m.redisCpuUsPerDelivery.toFixed(3)} µs/delivery, lost ${m.lost} dup ${m.duplicated} reord ${m.reordered}`);
-      } catch (error) {
-        log(`round ${round}/${rounds} cluster ${size}: FAILED: ${(error as Error).message}`);
+  for (const rate of clusterRates(settings)) {
+    for (let round = 1; round <= rounds; round++) {
+      const order = round % 2 === 1 ? [...CLUSTER_SIZES] : [...CLUSTER_SIZES].reverse();
+      for (const size of order) {
+        try {
+          const m = await runClusterWorkload(size, settings, round, rate);
+          all.push(m);
+          log(`round ${round}/${rounds} cluster ${size} server${size === 1 ? "" : "s"} at ${rate} lines/s: ${Math.round(m.deliveriesPerSecond).toLocaleString("en-US")} deliveries/s, p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, servers ${m.serversCpuUsPerDelivery.toFixed(3)} + redis ${m.redisCpuUsPerDelivery.toFixed(3)} µs/delivery, lost ${m.lost} dup ${m.duplicated} reord ${m.reordered}`);
+        } catch (error) {
+          log(`round ${round}/${rounds} cluster ${size} at ${rate} lines/s: FAILED: ${(error as Error).message}`);
+        }
       }
     }
   }
@@ -97,21 +112,23 @@ function median(values: number[]): number {
 }
 
 export function clusterMarkdown(all: ClusterMeasurement[], settings: Settings, rounds: number): string {
-  const rows = CLUSTER_SIZES.map((size) => {
-    const ms = all.filter((m) => m.servers === size);
-    if (ms.length === 0) return `| ${size} | (failed) | | | | | |`;
+  const rows = clusterRates(settings).flatMap((rate) => CLUSTER_SIZES.map((size) => [rate, size] as const)).map(([rate, size]) => {
+    const ms = all.filter((m) => m.servers === size && m.rate === rate);
+    const single = all.filter((m) => m.servers === 1 && m.rate === rate);
+    if (ms.length === 0) return `| ${rate.toLocaleString("en-US")} | ${size} | (failed) | | | | | | |`;
     const f = (pick: (m: ClusterMeasurement) => number, digits: number) => median(ms.map(pick)).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
     const faults = ms.reduce((n, m) => n + m.lost + m.duplicated + m.reordered + m.disconnected, 0);
     const label = size === 1 ? "1 (no Redis)" : `${size} + Redis`;
-    return `| ${label} | ${f((m) => m.deliveriesPerSecond, 0)} | ${f((m) => m.p50Ms, 1)} | ${f((m) => m.p99Ms, 1)} | ${f((m) => m.serversCpuUsPerDelivery, 3)} | ${f((m) => m.redisCpuUsPerDelivery, 3)} | ${faults === 0 ? "none" : faults} |`;
+    const ratio = size === 1 || single.length === 0 ? "" : `${(median(ms.map((m) => m.p99Ms)) / median(single.map((m) => m.p99Ms))).toFixed(1)}x`;
+    return `| ${rate.toLocaleString("en-US")} | ${label} | ${f((m) => m.deliveriesPerSecond, 0)} | ${f((m) => m.p50Ms, 1)} | ${f((m) => m.p99Ms, 1)} | ${ratio} | ${f((m) => m.serversCpuUsPerDelivery, 3)} | ${f((m) => m.redisCpuUsPerDelivery, 3)} | ${faults === 0 ? "none" : faults} |`;
   });
   return [
-    `### Cluster: the busy room over several servers (${settings.busyClients} clients, ${settings.busyRate.toLocaleString("en-US")} lines/s, ${settings.seconds} s, median of ${rounds} round${rounds === 1 ? "" : "s"})`,
+    `### Cluster: the busy room over several servers (${settings.busyClients} clients, ${clusterRates(settings).map((r) => r.toLocaleString("en-US")).join(" and ")} lines/s, ${clusterSeconds(settings)} s each, median of ${rounds} round${rounds === 1 ? "" : "s"})`,
     "",
     "Clients spread evenly (client i on server i mod N); every line goes through Redis's stream when N > 1. CPU per delivery counts every chat server process and redis-server (/proc).",
     "",
-    "| servers | deliveries/s | p50 ms | p99 ms | servers' CPU µs/delivery | redis CPU µs/delivery | lost, duplicated, reordered, cut |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| lines/s | servers | deliveries/s | p50 ms | p99 ms | p99 / one server's | servers' CPU µs/delivery | redis CPU µs/delivery | lost, duplicated, reordered, cut |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...rows,
   ].join("\n");
 }

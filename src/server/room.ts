@@ -29,7 +29,7 @@ export class Room {
   private personal = new Set<Peer>();
   private readonly timer: FlushTimer;
 
-  constructor(flushIntervalMs: number) {
+  constructor(readonly flushIntervalMs: number) {
     this.timer = new FlushTimer(flushIntervalMs, () => this.flush());
   }
 

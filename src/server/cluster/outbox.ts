@@ -1,26 +1,35 @@
 /**
  * Events waiting to be appended to the room's stream, in order, none lost, none twice.
  *
- * Events are sent at once, pipelined, and stay here until Redis answered. When a send
+ * Events are sent pipelined, and stay here until Redis answered. They go out like the
+ * room's own output: at once after a quiet spell, and at most once per flush interval
+ * while they keep coming, the chat lines gathered meanwhile in one script call (a batch),
+ * in order. So a busy room pays a few writes to Redis per interval, not one per line. When a send
  * fails (the connection dropped, Redis restarted), everything not yet answered is sent
  * again, in order, once the link is back; the scripts apply each server's events strictly
  * by sequence number, so a repeat is answered without a second append (scripts.ts).
  * Chat lines are bounded (the caller refuses past `maxLines`); joins and leaves never
  * are: there is one of each per connection at most.
  */
+import { FlushTimer } from "../flush-timer.js";
 
 export interface OutboxEvent {
   /** This server's sequence number: 1, 2, 3... */
   readonly seq: number;
   readonly isLine: boolean;
-  /** The command that appends it (an EVALSHA). */
-  readonly send: () => Promise<unknown>;
+  /** The command that appends it alone (an EVALSHA), for joins and leaves. */
+  readonly send?: () => Promise<unknown>;
+  /** A chat line's arguments after its sequence number: lines are sent in batches (see `sendLines`). */
+  readonly line?: readonly string[];
   /** Redis's answer, once. */
   readonly settle: (reply: unknown) => void;
   /** Generation it was last sent in; -1 before it was. */
   sentIn: number;
   done: boolean;
 }
+
+/** Most lines in one batch: a script call stays short (Redis runs nothing else meanwhile). */
+export const MAX_BATCH = 256;
 
 export class Outbox {
   /** Unanswered events from `head` on (answers come in order, so the front leaves first). */
@@ -32,13 +41,20 @@ export class Outbox {
   private seq = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  private readonly timer: FlushTimer;
 
   constructor(
     /** True while commands can be sent (the connection is ready). */
     private readonly ready: () => boolean,
+    /** Sends consecutive line events in one command; resolves with one answer per event, in order. */
+    private readonly sendLines: (events: readonly OutboxEvent[]) => Promise<unknown[]>,
     /** Told of a failed send that is not a lost connection (a script error): the event is retried. */
     private readonly onProblem: (error: Error) => void,
-  ) {}
+    /** Least milliseconds between two sends while events keep coming (the room's --flush-interval-ms). */
+    intervalMs: number,
+  ) {
+    this.timer = new FlushTimer(intervalMs, () => this.pump());
+  }
 
   /** Chat lines waiting for Redis's answer. */
   get waitingLines(): number {
@@ -50,15 +66,15 @@ export class Outbox {
     return this.queue.length - this.head;
   }
 
-  /** Queues an event built with its sequence number, and sends it if the link is up. */
-  push(isLine: boolean, build: (seq: number) => Pick<OutboxEvent, "send" | "settle">): void {
-    const event: OutboxEvent = { seq: ++this.seq, isLine, ...build(this.seq), sentIn: -1, done: false };
+  /** Queues an event built with its sequence number; it is sent with the next batch, if the link is up. */
+  push(isLine: boolean, build: (seq: number) => Pick<OutboxEvent, "send" | "line" | "settle">): void {
+    const event: OutboxEvent = { ...build(++this.seq), seq: this.seq, isLine, sentIn: -1, done: false };
     this.queue.push(event);
     if (isLine) this.lines++;
-    this.pump();
+    this.timer.request();
   }
 
-  /** Sends whatever was not sent in this generation (call when the link comes back). */
+  /** Sends whatever was not sent in this generation (call when the link comes back): runs of lines in batches, other events alone. */
   pump(): void {
     if (!this.ready()) return;
     while (this.nextToSend < this.queue.length) {
@@ -66,8 +82,22 @@ export class Outbox {
       if (event.done) continue;
       const generation = this.generation;
       event.sentIn = generation;
-      event.send().then(
-        (reply) => this.answered(event, reply),
+      if (!event.isLine) {
+        event.send!().then(
+          (reply) => this.answered(event, reply),
+          (error: Error) => this.failed(generation, error),
+        );
+        continue;
+      }
+      const batch = [event];
+      while (batch.length < MAX_BATCH && this.nextToSend < this.queue.length && this.queue[this.nextToSend]!.isLine) {
+        const next = this.queue[this.nextToSend++]!;
+        if (next.done) continue;
+        next.sentIn = generation;
+        batch.push(next);
+      }
+      this.sendLines(batch).then(
+        (replies) => batch.forEach((e, i) => this.answered(e, replies[i])),
         (error: Error) => this.failed(generation, error),
       );
     }

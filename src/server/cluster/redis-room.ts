@@ -17,10 +17,12 @@ import type { RoomService } from "../room-service.js";
 import type { Room } from "../room.js";
 import { redactUrl, type ClusterOptions } from "./cluster-options.js";
 import { Heartbeat } from "./heartbeat.js";
-import { Outbox } from "./outbox.js";
-import { HEARTBEAT, JOIN, LEAVE, LINE, REAP, REGISTER } from "./scripts.js";
+import { Outbox, type OutboxEvent } from "./outbox.js";
+import { HEARTBEAT, JOIN, LEAVE, LINES, REAP, REGISTER } from "./scripts.js";
 import { compareIds, StreamReader, type StreamEntry } from "./stream-reader.js";
 
+/** Least time between two sends to Redis while lines keep coming: lines gathered meanwhile go in one call. */
+const OUTBOX_INTERVAL_MS = 2;
 /** How long a shutting-down server waits for Redis to take its last events and its members' leaves. */
 const CLOSE_TIMEOUT_MS = 2_000;
 /** How long the first connection to Redis may take. */
@@ -44,7 +46,7 @@ interface LocalMember {
   joinId?: string;
 }
 
-const SCRIPTS = { JOIN, LINE, LEAVE, REGISTER, HEARTBEAT, REAP };
+const SCRIPTS = { JOIN, LINES, LEAVE, REGISTER, HEARTBEAT, REAP };
 type ScriptName = keyof typeof SCRIPTS;
 
 /** Reconnects after 100 ms, doubling to at most 2 s between tries (less than the heartbeat's ttl). */
@@ -93,7 +95,9 @@ export class RedisRoom implements RoomService {
     this.where = redactUrl(options.url);
     this.outbox = new Outbox(
       () => this.command.isReady,
+      (events) => this.appendLines(events),
       (error) => this.log.notice(`Redis refused an event, retrying: ${error.message}`),
+      OUTBOX_INTERVAL_MS,
     );
     this.heartbeat = new Heartbeat(options.ttlMs, {
       ready: () => this.command.isReady && !this.closing,
@@ -152,11 +156,15 @@ export class RedisRoom implements RoomService {
       this.room.sendTo(peer, messages.clusterLineNotSent());
       return;
     }
+    this.outbox.push(true, () => ({ line: [member.id, peer.nick, String(peer.port), text], settle: () => {} }));
+  }
+
+  /** Appends consecutive chat lines of this server in one script call (scripts.ts LINES). */
+  private async appendLines(events: readonly OutboxEvent[]): Promise<unknown[]> {
     const { stream, applied, last, members } = this.keys;
-    this.outbox.push(true, (seq) => ({
-      send: () => this.script("LINE", [stream, applied, last, members], [this.serverId, String(seq), String(this.options.streamMax), member.id, peer.nick, String(peer.port), text]),
-      settle: () => {},
-    }));
+    const args = [this.serverId, String(this.options.streamMax), String(events.length)];
+    for (const event of events) args.push(String(event.seq), ...event.line!);
+    return (await this.script("LINES", [stream, applied, last, members], args)) as unknown[];
   }
 
   leave(peer: Peer, announce: boolean): void {

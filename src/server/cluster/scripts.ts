@@ -45,14 +45,45 @@ redis.call('HSET', KEYS[5], ARGV[4], cjson.encode({nick = ARGV[5], key = ARGV[6]
 return {'ok', id}
 `;
 
-/** KEYS: stream applied last members. ARGV: server seq maxlen member nick port text. Returns 'ok', 'dup' or 'gone' (the member was taken out). */
-export const LINE = `${APPEND}
-local s = sequence(KEYS[2], ARGV[1], ARGV[2])
-if s == 'gap' then return redis.error_reply('GAP out of order') end
-if s == 'dup' then return 'dup' end
-if redis.call('HEXISTS', KEYS[4], ARGV[4]) == 0 then return 'gone' end
-append(KEYS[1], KEYS[3], ARGV[3], {'type', 'line', 'server', ARGV[1], 'member', ARGV[4], 'nick', ARGV[5], 'port', ARGV[6], 'text', ARGV[7]})
-return 'ok'
+/**
+ * Several chat lines of one server, in order, in one call. KEYS: stream applied last
+ * members. ARGV: server maxlen n, then for each line: seq member nick port text. Returns
+ * one answer per line ('ok', 'dup', or 'gone': its member was taken out); an error when a
+ * line's predecessor never arrived (the lines before it are kept: sent again, they are
+ * answered 'dup').
+ */
+export const LINES = `
+local stream, applied_key, last_key, members = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local server, maxlen, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local applied = tonumber(redis.call('HGET', applied_key, server)) or 0
+local prev = redis.call('GET', last_key) or '0-0'
+local first_prev = prev
+local answers = {}
+local function keep()
+  if prev ~= first_prev then redis.call('SET', last_key, prev) end
+  if applied ~= 0 then redis.call('HSET', applied_key, server, applied) end
+end
+for i = 0, n - 1 do
+  local at = 4 + i * 5
+  local seq = tonumber(ARGV[at])
+  if seq <= applied then
+    answers[#answers + 1] = 'dup'
+  elseif applied ~= 0 and seq ~= applied + 1 then
+    keep()
+    return redis.error_reply('GAP out of order')
+  else
+    applied = seq
+    local member = ARGV[at + 1]
+    if redis.call('HEXISTS', members, member) == 0 then
+      answers[#answers + 1] = 'gone'
+    else
+      prev = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'prev', prev, 'type', 'line', 'server', server, 'member', member, 'nick', ARGV[at + 2], 'port', ARGV[at + 3], 'text', ARGV[at + 4])
+      answers[#answers + 1] = 'ok'
+    end
+  end
+end
+keep()
+return answers
 `;
 
 /** KEYS: stream nicks applied last members. ARGV: server seq maxlen member. Returns 'ok', 'dup' or 'gone'. */

@@ -46,6 +46,12 @@ export class StreamReader {
     private readonly delivered: () => void,
     /** Resolves when the connection is ready again (or a short while passed). */
     private readonly readyAgain: () => Promise<void>,
+    /**
+     * Least milliseconds between two reads while entries keep coming (the room's
+     * --flush-interval-ms): what arrives meanwhile comes in one read. After a quiet spell
+     * the blocking read returns at once.
+     */
+    private readonly intervalMs = 0,
   ) {}
 
   start(): void {
@@ -57,7 +63,14 @@ export class StreamReader {
   }
 
   private async loop(): Promise<void> {
+    let lastRead = Number.NEGATIVE_INFINITY;
+    let lastCount = 0;
     while (!this.stopped) {
+      // Entries kept coming, but fewer than a batch: gather them for the rest of the interval.
+      const wait = lastRead + this.intervalMs - performance.now();
+      if (lastCount > 0 && lastCount < BATCH && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      lastRead = performance.now();
+      lastCount = 0;
       let reply: XReadReply;
       try {
         reply = await this.connection.sendCommand<XReadReply>(["XREAD", "COUNT", String(BATCH), "BLOCK", String(BLOCK_MS), "STREAMS", this.stream, this.lastId]);
@@ -68,6 +81,7 @@ export class StreamReader {
       }
       if (this.stopped) return;
       if (reply === null || reply.length === 0) continue;
+      lastCount = reply[0]![1].length;
       for (const [id, fields] of reply[0]![1]) {
         const entry = parseEntry(id, fields);
         const gap = entry.prev !== this.lastId;
