@@ -31,7 +31,8 @@ install: $(INSTALLED)
 
 $(BUILT): $(INSTALLED) $(SOURCES) tsconfig.json tsconfig.build.json tsconfig.check.json
 	@rm -rf dist
-	@$(BIN)/tsc -p tsconfig.build.json & $(BIN)/tsc -p tsconfig.check.json & wait %1 && wait %2
+	@$(BIN)/tsc -p tsconfig.build.json & server=$$!; $(BIN)/tsc -p tsconfig.check.json & check=$$!; \
+	  wait $$server; built=$$?; wait $$check && exit $$built
 	@chmod +x dist/server/main.js dist/client/main.js dist/check/main.js
 	@touch $@
 
