@@ -50,12 +50,18 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
 
   socket.setKeepAlive(true, limits.keepaliveMs);
 
-  const registrationTimer = setTimeout(() => {
+  let registrationTimer: NodeJS.Timeout | undefined = setTimeout(() => {
     refuse(messages.registrationTimedOut(limits.registrationTimeoutMs / 1000, decoder.hasPartialLine));
   }, limits.registrationTimeoutMs);
 
-  function refuse(line: string): void {
+  /** Dropped, not only cleared: a member's scope would otherwise keep the Timeout for its whole stay. */
+  function stopRegistrationTimer(): void {
     clearTimeout(registrationTimer);
+    registrationTimer = undefined;
+  }
+
+  function refuse(line: string): void {
+    stopRegistrationTimer();
     state = "gone";
     ctx.refuse(peer, line);
   }
@@ -65,7 +71,7 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
     const verdict = judgeNickname(item.text, limits.maxNickChars, (key) => service.isTaken(key));
     if (!verdict.ok) return refuse(verdict.refusal);
 
-    clearTimeout(registrationTimer);
+    stopRegistrationTimer();
     state = "joining";
     peer.nick = verdict.nick;
     peer.key = verdict.key;
@@ -159,7 +165,7 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
       closed = true; // its last lines first: serveBacklog() leaves once they are served
       return;
     }
-    clearTimeout(registrationTimer);
+    stopRegistrationTimer();
     clearTimeout(resumeTimer);
     clearTimeout(idleTimer);
     const wasJoined = state === "joined" || state === "joining";
