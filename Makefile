@@ -38,8 +38,9 @@ $(BUILT): $(INSTALLED) $(SOURCES) tsconfig.json tsconfig.build.json tsconfig.che
 
 build: $(BUILT)
 
+# Through its #! line, which gives node the server's flags (src/server/main.ts).
 run-server: $(BUILT)
-	@node dist/server/main.js $(ADDRESS_FLAGS)
+	@dist/server/main.js $(ADDRESS_FLAGS)
 
 # Starts redis-server (Debian's, installed where missing) unless REDIS_URL names one, and a server per port of PORTS.
 run-cluster: $(BUILT)

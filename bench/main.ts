@@ -14,6 +14,7 @@ import type { ServerName } from "./dialects.js";
 import { memoryProfileMarkdown, profileMemory } from "./memory-profile.js";
 import { ensureNcat } from "./ncat-install.js";
 import { placement, pinProcess, spareCores } from "./placement.js";
+import { DUMMY_CHAT_MAIN, shippedNodeArgs } from "./servers.js";
 import { CROWD_P99_TARGET_MS, describeMachine, MEMORY_TARGET_KIB, resultsMarkdown } from "./report.js";
 import {
   DEFAULT_SETTINGS,
@@ -246,7 +247,8 @@ async function profiles(settings: Settings, out: string, variant: Variant, log: 
   mkdirSync(memDir, { recursive: true });
   const memory = await profileMemory(settings, { clients: settings.crowdClients, nodeArgs: variant.nodeArgs ?? [], dir: memDir, snapshot: true, ...(variant.serverMain ? { serverMain: variant.serverMain } : {}) });
   const small: typeof memory[] = [];
-  for (const semi of ["--max-semi-space-size=2"]) {
+  // The server ships with --max-semi-space-size=2 (its #! line); this is node's own default.
+  for (const semi of ["--max-semi-space-size=16"]) {
     log(`profile: memory with ${semi} ...`);
     small.push(await profileMemory(settings, { clients: settings.crowdClients, nodeArgs: [...(variant.nodeArgs ?? []), semi], dir: memDir, snapshot: false, ...(variant.serverMain ? { serverMain: variant.serverMain } : {}) }));
   }
@@ -256,9 +258,9 @@ async function profiles(settings: Settings, out: string, variant: Variant, log: 
   const tried: [string, WorkloadName, Variant, Partial<Settings>?][] = [
     ["nothing pinned (harness)", "busy", variant, { pin: false }],
     ["nothing pinned (harness)", "crowd", variant, { pin: false }],
-    ["`--max-semi-space-size=2` (node)", "busy", { ...variant, nodeArgs: [...(variant.nodeArgs ?? []), "--max-semi-space-size=2"] }],
-    ["`--max-semi-space-size=2` (node)", "flat", { ...variant, nodeArgs: [...(variant.nodeArgs ?? []), "--max-semi-space-size=2"] }],
-    ["`--max-semi-space-size=2` (node)", "crowd", { ...variant, nodeArgs: [...(variant.nodeArgs ?? []), "--max-semi-space-size=2"] }],
+    ["`--max-semi-space-size=16` (node's default; shipped: 2)", "busy", { ...variant, nodeArgs: [...(variant.nodeArgs ?? []), "--max-semi-space-size=16"] }],
+    ["`--max-semi-space-size=16` (node's default; shipped: 2)", "flat", { ...variant, nodeArgs: [...(variant.nodeArgs ?? []), "--max-semi-space-size=16"] }],
+    ["`--max-semi-space-size=16` (node's default; shipped: 2)", "crowd", { ...variant, nodeArgs: [...(variant.nodeArgs ?? []), "--max-semi-space-size=16"] }],
     ["`--flush-interval-ms 20` (server)", "busy", { ...variant, serverArgs: [...(variant.serverArgs ?? []), "--flush-interval-ms", "20"] }],
   ];
   md.push(
@@ -322,9 +324,8 @@ async function main(): Promise<void> {
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     ...(options.serverArgs ? { serverArgs: options.serverArgs } : {}),
   };
-  if (options.serverMain || options.nodeArgs || options.serverArgs) {
-    extra.push(`- dummy-chat ran as: node ${(options.nodeArgs ?? []).join(" ")} ${options.serverMain ?? "dist/server/main.js"} ${(options.serverArgs ?? []).join(" ")}`);
-  }
+  const nodeFlags = [...shippedNodeArgs(options.serverMain ?? DUMMY_CHAT_MAIN), ...(options.nodeArgs ?? [])];
+  extra.push(`- dummy-chat ran as: node ${nodeFlags.join(" ")} ${options.serverMain ?? "dist/server/main.js"} ${(options.serverArgs ?? []).join(" ")} (node's flags from its #! line${options.nodeArgs ? ", and --node-args" : ""})`.replace(/ +/g, " "));
   const all: Measurement[] = [];
   const started = Date.now();
   for (let round = 1; round <= options.rounds; round++) {

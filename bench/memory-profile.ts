@@ -200,7 +200,7 @@ export function memoryProfileMarkdown(p: MemoryProfile, variants: MemoryProfile[
   const n = p.clients;
   const perClient = (k: number): string => ((k * 1024) / n / 1024).toFixed(2);
   const out = [
-    `${n.toLocaleString("en-US")} idle clients joined to dummy-chat (started with \`--expose-gc --require bench/server-probe.cjs\`${p.nodeArgs.length ? ` ${p.nodeArgs.join(" ")}` : ""}), after a full GC: growth of each part of the server's memory over the empty server.`,
+    `${n.toLocaleString("en-US")} idle clients joined to dummy-chat (started as shipped, with \`--expose-gc --require bench/server-probe.cjs\`${p.nodeArgs.length ? ` ${p.nodeArgs.join(" ")}` : ""} added), after a full GC: growth of each part of the server's memory over the empty server.`,
     "",
     "| part | growth (MiB) | per client (KiB) |",
     "| --- | ---: | ---: |",
@@ -218,10 +218,10 @@ export function memoryProfileMarkdown(p: MemoryProfile, variants: MemoryProfile[
     );
   }
   if (variants.length > 0) {
-    out.push("", "The same crowd with other V8 heap settings (node flags for the server):", "", "| node flags | VmRSS growth per client (KiB) | young generation per client (KiB) |", "| --- | ---: | ---: |");
+    out.push("", "The same crowd with other V8 heap settings (node flags added to the server's own, the last one counts):", "", "| node flags | VmRSS growth per client (KiB) | young generation per client (KiB) |", "| --- | ---: | ---: |");
     for (const v of [p, ...variants]) {
       const young = v.parts[0]!.kib;
-      out.push(`| ${v.nodeArgs.length ? `\`${v.nodeArgs.join(" ")}\`` : "(defaults)"} | ${perClient(v.rssGrowthKiB)} | ${perClient(young)} |`);
+      out.push(`| ${v.nodeArgs.length ? `\`${v.nodeArgs.join(" ")}\`` : "as shipped"} | ${perClient(v.rssGrowthKiB)} | ${perClient(young)} |`);
     }
   }
   return out.join("\n");

@@ -1,6 +1,6 @@
 /** Starts and stops the servers under test: the built dummy-chat server and ncat --chat. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { sleep } from "./clock.js";
@@ -9,6 +9,13 @@ import { onCpus } from "./placement.js";
 import { isListening } from "./proc.js";
 
 export const DUMMY_CHAT_MAIN = fileURLToPath(new URL("../dist/server/main.js", import.meta.url));
+
+/** The node flags a server ships with: those of its `#!/usr/bin/env -S node FLAGS` line. */
+export function shippedNodeArgs(main: string): string[] {
+  const first = readFileSync(main, "utf8").split("\n", 1)[0] ?? "";
+  const match = /^#!\S*env -S node(?<flags>( +-\S+)*) *$/.exec(first);
+  return match?.groups?.flags?.split(" ").filter((a) => a !== "") ?? [];
+}
 
 /** A server process under test. */
 export class RunningServer {
@@ -58,7 +65,7 @@ export interface DummyChatOptions {
   main?: string;
   maxClients?: number;
   maxQueuedBytes?: number;
-  /** Flags for node itself, e.g. ["--cpu-prof", "--cpu-prof-dir=DIR"]. */
+  /** More flags for node itself, after those the server ships with (shippedNodeArgs), e.g. ["--cpu-prof"]. */
   nodeArgs?: string[];
   /** More flags for the server, e.g. ["--flush-interval-ms", "20"]. */
   serverArgs?: string[];
@@ -69,7 +76,8 @@ export interface DummyChatOptions {
 }
 
 /**
- * Runs `node dist/server/main.js --port 0`; resolves once it printed its port.
+ * Runs `node FLAGS dist/server/main.js --port 0`, FLAGS from its `#!` line, as make run-server
+ * does; resolves once it printed its port.
  * Its console (3 lines per relayed message) goes through a pipe to a `cat >/dev/null`
  * drainer: a pipe our busy event loop would drain late, and Node writes stdout pipes
  * synchronously, so a slow reader here would stall the server being measured.
@@ -82,7 +90,7 @@ export async function startDummyChat(options: DummyChatOptions = {}): Promise<Ru
   });
   // The load generator is a flood by design: the input budget (--rate-lines, --rate-bytes) would
   // measure itself, not the relay, so it is off; ncat has none to turn off.
-  const args = [...(options.nodeArgs ?? []), main, "--host", "127.0.0.1", "--port", "0", "--rate-lines", "0", "--rate-bytes", "0"];
+  const args = [...shippedNodeArgs(main), ...(options.nodeArgs ?? []), main, "--host", "127.0.0.1", "--port", "0", "--rate-lines", "0", "--rate-bytes", "0"];
   if (options.maxClients !== undefined) args.push("--max-clients", String(options.maxClients));
   if (options.maxQueuedBytes !== undefined) args.push("--max-queued-bytes", String(options.maxQueuedBytes));
   args.push(...(options.serverArgs ?? []));

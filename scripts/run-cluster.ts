@@ -25,8 +25,9 @@ async function main(): Promise<void> {
     process.stdout.write(`>>> Redis ${redis.url} (its files in ${redis.dir}), pid ${redis.pid}\n`);
   }
   const servers: ChildProcess[] = ports.map((port) => {
-    const args = ["dist/server/main.js", "--port", port, "--redis", url!, ...(host ? ["--host", host] : [])];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const args = ["--port", port, "--redis", url!, ...(host ? ["--host", host] : [])];
+    // Through its #! line, as make run-server: node gets the server's own flags.
+    const child = spawn("dist/server/main.js", args, { stdio: ["ignore", "pipe", "pipe"] });
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[${port}] ${line}\n`));
     }

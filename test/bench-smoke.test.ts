@@ -7,7 +7,8 @@ import { encodeLine, lineTemplate, parsed, parseFields } from "../bench/line-for
 import { GeneratorPool } from "../bench/generator-pool.js";
 import { LatencyHistogram } from "../bench/histogram.js";
 import { LoadGenerator } from "../bench/load-generator.js";
-import { startDummyChat, type RunningServer } from "../bench/servers.js";
+import { readFileSync } from "node:fs";
+import { DUMMY_CHAT_MAIN, shippedNodeArgs, startDummyChat, type RunningServer } from "../bench/servers.js";
 
 describe("line format", () => {
   const line = Buffer.alloc(64);
@@ -91,6 +92,13 @@ describe("load generator against dist/server/main.js", () => {
     // Latencies measured across processes are positive and small: the clock is shared.
     expect(run.latency.maxUs).toBeLessThan(2_000_000);
     expect(run.latency.p50Us).toBeGreaterThan(0);
+  });
+
+  it("starts the server as make run-server does: with the node flags of its #! line", async () => {
+    expect(shippedNodeArgs(DUMMY_CHAT_MAIN)).toEqual(["--max-semi-space-size=2"]);
+    server = await startDummyChat();
+    const argv = readFileSync(`/proc/${server.pid}/cmdline`, "utf8").split("\0");
+    expect(argv.slice(1, 3)).toEqual(["--max-semi-space-size=2", DUMMY_CHAT_MAIN]);
   });
 
   it("3 clients, 20 lines each: 120 deliveries, none lost, duplicated or reordered", async () => {

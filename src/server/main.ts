@@ -1,5 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /** `dummy-chat-server`: runs the chat server from the command line. */
+// The flag caps V8's young generation at 2 x 2 MiB: a join storm grows it to 2 x 16 MiB and it
+// stays there, 3 KiB per idle client at 10,000 (BENCHMARKS.md, memory). make run-server and the
+// bench start the server through this line.
 import { commandLineOrExit, integerFlag, parseFlags, reasonOf, UsageError } from "../cli-options.js";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
 import { startChatServer } from "./chat-server.js";
