@@ -7,6 +7,7 @@
 import { RedisServer } from "../e2e/redis-server.js";
 import { dialectFor } from "./dialects.js";
 import { LoadGenerator } from "./load-generator.js";
+import { pinProcess, placement } from "./placement.js";
 import { cpuSeconds } from "./proc.js";
 import { startDummyChat, type RunningServer } from "./servers.js";
 import type { Settings } from "./workloads.js";
@@ -33,12 +34,16 @@ export interface ClusterMeasurement {
 }
 
 export async function runClusterWorkload(size: number, settings: Settings, round: number, rate = settings.busyRate): Promise<ClusterMeasurement> {
+  // Nothing pinned: a room spread over several servers is there to use more than one core. Every core
+  // said explicitly, or the processes would inherit the pinned coordinator's (runClusterBench frees it too).
+  const cpus = placement(1, false).server;
   const redis = size > 1 ? await RedisServer.start() : undefined;
+  if (redis?.pid && cpus !== null) pinProcess(redis.pid, cpus);
   const servers: RunningServer[] = [];
   let generator: LoadGenerator | undefined;
   try {
     for (let i = 0; i < size; i++) {
-      servers.push(await startDummyChat({ maxClients: settings.busyClients, serverArgs: redis ? ["--redis", redis.url, "--quiet"] : ["--quiet"] }));
+      servers.push(await startDummyChat({ maxClients: settings.busyClients, cpus, serverArgs: redis ? ["--redis", redis.url, "--quiet"] : ["--quiet"] }));
     }
     generator = new LoadGenerator({
       port: servers[0]!.port,
@@ -87,6 +92,18 @@ export function clusterRates(settings: Settings): number[] {
 
 /** Every size at every load, `rounds` times, alternating the order; returns the Markdown section for BENCHMARKS.md. */
 export async function runClusterBench(settings: Settings, rounds: number, log: (line: string) => void): Promise<string> {
+  // The load generator runs in this process: free it of the core the other workloads pinned it to, and pin it back after.
+  const every = placement(1, false).server;
+  const pinned = placement(settings.generators, settings.pin).coordinator;
+  if (every !== null && pinned !== null) pinProcess(process.pid, every);
+  try {
+    return clusterMarkdown(await runEvery(settings, rounds, log), settings, rounds);
+  } finally {
+    if (every !== null && pinned !== null) pinProcess(process.pid, pinned);
+  }
+}
+
+async function runEvery(settings: Settings, rounds: number, log: (line: string) => void): Promise<ClusterMeasurement[]> {
   const all: ClusterMeasurement[] = [];
   for (const rate of clusterRates(settings)) {
     for (let round = 1; round <= rounds; round++) {
@@ -102,7 +119,7 @@ export async function runClusterBench(settings: Settings, rounds: number, log: (
       }
     }
   }
-  return clusterMarkdown(all, settings, rounds);
+  return all;
 }
 
 function median(values: number[]): number {
@@ -125,7 +142,7 @@ export function clusterMarkdown(all: ClusterMeasurement[], settings: Settings, r
   return [
     `### Cluster: the busy room over several servers (${settings.busyClients} clients, ${clusterRates(settings).map((r) => r.toLocaleString("en-US")).join(" and ")} lines/s, ${clusterSeconds(settings)} s each, median of ${rounds} round${rounds === 1 ? "" : "s"})`,
     "",
-    "Clients spread evenly (client i on server i mod N); every line goes through Redis's stream when N > 1. CPU per delivery counts every chat server process and redis-server (/proc).",
+    `Clients spread evenly (client i on server i mod N); every line goes through Redis's stream when N > 1. CPU per delivery counts every chat server process and redis-server (/proc). Nothing is pinned here, unlike the workloads above: the servers, redis-server and the load generator (one process) may run on any core, since spreading a room over servers is a way to use more cores.`,
     "",
     "| lines/s | servers | deliveries/s | p50 ms | p99 ms | p99 / one server's | servers' CPU µs/delivery | redis CPU µs/delivery | lost, duplicated, reordered, cut |",
     "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",

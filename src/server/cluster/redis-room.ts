@@ -220,6 +220,8 @@ export class RedisRoom implements RoomService {
       (entry, gap) => this.deliver(entry, gap),
       () => {},
       () => this.readyAgain(this.blocking),
+      // Entries read meanwhile would wait in the room's window anyway: one read per window, not one per entry.
+      this.room.flushIntervalMs,
     );
     this.reader.start();
     this.heartbeat.start();
