@@ -26,6 +26,9 @@ export default defineConfig({
           testTimeout: 180_000,
           // Each test runs the checker, which runs four checks at once: two such tests at a time.
           maxConcurrency: 2,
+          // make test runs every project at once on 2 cores: a line may wait seconds for a CPU.
+          // Only failing checks wait that long; absences are judged with sentinels, not time.
+          env: { DUMMY_CHAT_CHECK_ARRIVAL_MS: "6000" },
         },
       },
     ],

@@ -248,7 +248,9 @@ export function resultsMarkdown(
   if (judged.length > 0) {
     out.push("### Targets", "", "| target | measured | met |", "| --- | ---: | :---: |");
     for (const t of judged) {
-      const shown = t.value === null ? "–" : t.text.includes("×") ? `${format(t.value, 2)}×` : format(t.value, Number.isInteger(t.value) ? 0 : 1);
+      // One decimal, or two where one would round onto the target's bound (5.96 shown as 6.0 against "< 6").
+      const digits = t.value === null || Number.isInteger(t.value) ? 0 : Number.isInteger(Number(t.value.toFixed(1))) ? 2 : 1;
+      const shown = t.value === null ? "–" : t.text.includes("×") ? `${format(t.value, 2)}×` : format(t.value, digits);
       out.push(`| ${WORKLOAD_TITLES[t.workload]}: ${t.text} | ${shown} | ${t.met === null ? "–" : t.met ? "yes" : "**no**"} |`);
     }
     out.push("");

@@ -3,7 +3,7 @@
 import { join, resolve } from "node:path";
 import { packageRoot } from "../e2e/package-root.js";
 import { allChecks } from "./catalog.js";
-import { GROUPS, SetupError } from "./check.js";
+import { ARRIVAL_VARIABLE, arrivalMsFrom, GROUPS, SetupError } from "./check.js";
 import { checksMarkdown } from "./report/checks-markdown.js";
 import { checkImplementation, packageVersion, writeReports } from "./check-implementation.js";
 import { parseOptions, USAGE, UsageError, type Options } from "./options.js";
@@ -37,6 +37,10 @@ async function main(argv: string[]): Promise<number> {
   if (options.help) {
     process.stdout.write(USAGE + "\n");
     return 0;
+  }
+  if (arrivalMsFrom(process.env[ARRIVAL_VARIABLE]) === null) {
+    process.stderr.write(`dummy-chat-check: ${ARRIVAL_VARIABLE} must be a whole number of milliseconds from 100 to 60000, not ${JSON.stringify(process.env[ARRIVAL_VARIABLE])}\n`);
+    return 2;
   }
   const root = packageRoot();
   if (options.list) {

@@ -60,7 +60,7 @@ group("dummy-chat-check", () => {
     expect(run.stdout).toMatch(/^  FAIL  server\/answers-nickname/m);
     expect(run.stdout).toMatch(/what: +the server answers Lion's nickname with a line/);
     expect(run.stdout).toMatch(/expected: +"a line ending in \\\\n"/);
-    expect(run.stdout).toMatch(/actual: +nothing arrived within 2 s/);
+    expect(run.stdout).toMatch(/actual: +nothing arrived within \d+ s/);
     expect(run.stdout).toMatch(/section: +3 Registration \(PROTOCOL\.md#3-registration\)/);
     expect(run.stdout).toMatch(/hint: +read the first line a client sends as its nickname/);
     expect(run.stdout).toMatch(/^1\/2 checks passed/m);
@@ -101,6 +101,9 @@ group("dummy-chat-check", () => {
     const noBubblewrap = await execa(process.execPath, [CLI, "--server", referenceServer, "--sandbox"], { cwd: ROOT, reject: false, env: { PATH: "/nonexistent" }, extendEnv: false });
     expect(noBubblewrap.exitCode).toBe(2);
     expect(noBubblewrap.stderr).toBe("dummy-chat-check: --sandbox runs programs under bubblewrap, which is not installed: apt-get install bubblewrap (Debian), then try again");
+    const arrival = await execa(process.execPath, [CLI, "--server", referenceServer], { cwd: ROOT, reject: false, env: { ...process.env, DUMMY_CHAT_CHECK_ARRIVAL_MS: "2 s" } });
+    expect(arrival.exitCode).toBe(2);
+    expect(arrival.stderr).toBe('dummy-chat-check: DUMMY_CHAT_CHECK_ARRIVAL_MS must be a whole number of milliseconds from 100 to 60000, not "2 s"');
     const nothing = await dummyChatCheck([]);
     expect(nothing.exitCode).toBe(2);
     expect(nothing.stderr.split("\n")[0]).toBe("dummy-chat-check: give --server CMD, --client CMD, or both");

@@ -85,7 +85,7 @@ export const MUTANTS: Mutant[] = [
     file: "server.py",
     edits: [['self.broadcast(f\'User "{conn.nick}" left chatroom.\\n\', sender=conn)', 'self.broadcast(f\'User "{conn.nick}" left chatroom.\', sender=conn)']],
     catches: ["server/leave-notice", "server/leave-on-reset"],
-    cause: /User \\"Tiger\\" left chatroom\." and no newline arrived within 2 s/,
+    cause: /User \\"Tiger\\" left chatroom\." and no newline arrived within \d+ s/,
     scope: "side",
   },
   {
@@ -232,7 +232,7 @@ export const MUTANTS: Mutant[] = [
     file: "server.py",
     edits: [["        self.end_input()\n        return True  # keep the transport: handle_pending() closes it when done\n", "        return True\n"]],
     catches: ["server/half-close", "server/silent-unjoined"],
-    cause: /still open after 2 s/,
+    cause: /still open after \d+ s/,
     scope: "targeted",
   },
   {

@@ -54,9 +54,14 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
 
 function listen(options: ChatServerOptions, limits: Limits, log: ConsoleLog, room: Room, service: RoomService): Promise<ChatServer> {
   /** Connections that count toward --max-clients: joined or registering, not refused. */
-  const peers = new Set<Peer>();
+  const peers = new Map<Socket, Peer>();
   /** Every connection still open, refused ones lingering included. */
   const open = new Set<Socket>();
+  /** Forgets a connection once closed: one listener shared by every socket. */
+  function forget(this: Socket): void {
+    open.delete(this);
+    peers.delete(this);
+  }
   let lingering = 0;
   let closing = false;
 
@@ -96,11 +101,11 @@ function listen(options: ChatServerOptions, limits: Limits, log: ConsoleLog, roo
     limits,
     closing: () => closing,
     refuse(peer, line) {
-      peers.delete(peer);
+      peers.delete(peer.socket);
       closeWith(peer.socket, line);
     },
     cut(peer) {
-      peers.delete(peer);
+      peers.delete(peer.socket);
       peer.cut();
     },
   };
@@ -108,7 +113,7 @@ function listen(options: ChatServerOptions, limits: Limits, log: ConsoleLog, roo
   const server = createServer({ noDelay: true }, (socket: Socket) => {
     log.waiting();
     open.add(socket);
-    socket.once("close", () => open.delete(socket));
+    socket.once("close", forget);
     if (closing) {
       socket.destroy();
       return;
@@ -117,9 +122,7 @@ function listen(options: ChatServerOptions, limits: Limits, log: ConsoleLog, roo
       closeWith(socket, messages.serverFull(maxClients));
       return;
     }
-    const peer = serveConnection(socket, ctx);
-    peers.add(peer);
-    socket.on("close", () => peers.delete(peer));
+    peers.set(socket, serveConnection(socket, ctx));
   });
 
   // Accepts that fail (the system out of descriptors or memory) are reported, not thrown.
@@ -136,7 +139,7 @@ function listen(options: ChatServerOptions, limits: Limits, log: ConsoleLog, roo
   // without a word (its link cut), or stuck. It is cut, and the others see it leave.
   const sweep = setInterval(() => {
     const now = performance.now();
-    for (const peer of peers) {
+    for (const peer of peers.values()) {
       const queued = peer.socket.writableLength;
       if (queued === 0) {
         peer.stalledSince = null;
@@ -161,7 +164,7 @@ function listen(options: ChatServerOptions, limits: Limits, log: ConsoleLog, roo
     room.flush();
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     const notice = messages.serverClosing();
-    const gone = [...peers].map(
+    const gone = [...peers.values()].map(
       (peer) =>
         new Promise<void>((resolve) => {
           if (peer.socket.destroyed) return resolve();
@@ -175,7 +178,7 @@ function listen(options: ChatServerOptions, limits: Limits, log: ConsoleLog, roo
     });
     await Promise.race([Promise.all(gone), deadline]);
     clearTimeout(timer);
-    for (const peer of peers) peer.cut();
+    for (const peer of peers.values()) peer.cut();
     for (const socket of open) socket.destroy();
     await serverClosed;
     log.closed();

@@ -22,7 +22,7 @@ export interface ServerContext {
   readonly closing: () => boolean;
   /** Sends a refusal and closes; the connection stops counting toward --max-clients at once. */
   refuse(peer: Peer, line: string): void;
-  /** Cuts a client that does not read (reset). */
+  /** Cuts a client that does not read (reset). Called unbound: it must not use `this`. */
   cut(peer: Peer): void;
 }
 
@@ -31,75 +31,133 @@ function costInBytes(item: DecodedLine): number {
   return item.kind === "too-long" ? item.bytes + 1 : Buffer.byteLength(item.text) + 1;
 }
 
+/**
+ * Serves `socket` as a chat member; returns its Peer. One Connection per socket, with
+ * listeners shared by every socket: a connection costs its fields, not a dozen closures
+ * (BENCHMARKS.md, memory per idle client).
+ */
 export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
-  const { room, service, limits } = ctx;
-  const peer = new Peer(socket, limits.maxQueuedBytes, (slow) => ctx.cut(slow));
-  const decoder = new LineDecoder(limits.maxLineBytes);
-  const budget = limits.rateLines > 0 || limits.rateBytes > 0 ? new InputBudget({ rate: limits.rateLines, burst: limits.burstLines }, { rate: limits.rateBytes, burst: limits.burstBytes }) : null;
+  const connection = new Connection(socket, ctx);
+  connections.set(socket, connection);
+  socket.setKeepAlive(true, ctx.limits.keepaliveMs);
+  socket.on("data", onData);
+  socket.on("end", onEnd);
+  // A reset or write error only ends this connection; 'close' follows and does the leave.
+  socket.on("error", ignore);
+  socket.on("close", onClose);
+  return connection.peer;
+}
+
+const connections = new WeakMap<Socket, Connection>();
+
+function onData(this: Socket, chunk: Buffer): void {
+  connections.get(this)?.data(chunk);
+}
+
+function onEnd(this: Socket): void {
+  const connection = connections.get(this);
+  connection?.receive(connection.decoder.end());
+}
+
+function ignore(): void {}
+
+function onClose(this: Socket): void {
+  connections.get(this)?.leave();
+}
+
+function registrationTimedOut(connection: Connection): void {
+  connection.timedOut();
+}
+
+function serveLater(connection: Connection): void {
+  connection.serveBacklog();
+}
+
+function lineEndedByIdle(connection: Connection): void {
+  connection.receive(connection.decoder.end());
+}
+
+/** One client, in protocol order: its nickname first, then its chat lines, then its leave. */
+class Connection {
+  readonly peer: Peer;
+  readonly decoder: LineDecoder;
+  private readonly budget: InputBudget | null;
   /** "joining": the nickname was accepted here and waits for the room's answer (a cluster's, through Redis). */
-  let state: "registering" | "joining" | "joined" | "gone" = "registering";
+  private state: "registering" | "joining" | "joined" | "gone" = "registering";
   /** Lines read, served from `head` on; those left wait for the member's input budget. */
-  let backlog: DecodedLine[] = [];
-  let head = 0;
+  private backlog: DecodedLine[] = [];
+  private head = 0;
   /** The connection closed while lines were still waiting to be served. */
-  let closed = false;
+  private closed = false;
   /** serveBacklog() is running (a join answered at once must not serve the backlog again). */
-  let serving = false;
-  let resumeTimer: NodeJS.Timeout | undefined;
-  let idleTimer: NodeJS.Timeout | undefined;
+  private serving = false;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Dropped once cleared, not only cleared: the connection would otherwise keep the Timeout for its whole stay. */
+  private registrationTimer: NodeJS.Timeout | undefined;
+  /** The room's answer to the join, bound once: at once locally, after a round trip to Redis in a cluster. */
+  private readonly joinedCallback = (refusal: string | null): void => this.joined(refusal);
 
-  socket.setKeepAlive(true, limits.keepaliveMs);
-
-  let registrationTimer: NodeJS.Timeout | undefined = setTimeout(() => {
-    refuse(messages.registrationTimedOut(limits.registrationTimeoutMs / 1000, decoder.hasPartialLine));
-  }, limits.registrationTimeoutMs);
-
-  /** Dropped, not only cleared: a member's scope would otherwise keep the Timeout for its whole stay. */
-  function stopRegistrationTimer(): void {
-    clearTimeout(registrationTimer);
-    registrationTimer = undefined;
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: ServerContext,
+  ) {
+    const { limits } = ctx;
+    this.peer = new Peer(socket, limits.maxQueuedBytes, ctx.cut); // cut() uses no `this`: no closure per member
+    this.decoder = new LineDecoder(limits.maxLineBytes);
+    this.budget = limits.rateLines > 0 || limits.rateBytes > 0 ? new InputBudget({ rate: limits.rateLines, burst: limits.burstLines }, { rate: limits.rateBytes, burst: limits.burstBytes }) : null;
+    this.registrationTimer = setTimeout(registrationTimedOut, limits.registrationTimeoutMs, this);
   }
 
-  function refuse(line: string): void {
-    stopRegistrationTimer();
-    state = "gone";
-    ctx.refuse(peer, line);
+  timedOut(): void {
+    this.refuse(messages.registrationTimedOut(this.ctx.limits.registrationTimeoutMs / 1000, this.decoder.hasPartialLine));
   }
 
-  function register(item: DecodedLine): void {
-    if (item.kind === "too-long") return refuse(messages.nickTooLong(limits.maxNickChars));
+  private stopRegistrationTimer(): void {
+    clearTimeout(this.registrationTimer);
+    this.registrationTimer = undefined;
+  }
+
+  private refuse(line: string): void {
+    this.stopRegistrationTimer();
+    this.state = "gone";
+    this.ctx.refuse(this.peer, line);
+  }
+
+  private register(item: DecodedLine): void {
+    const { limits, service } = this.ctx;
+    if (item.kind === "too-long") return this.refuse(messages.nickTooLong(limits.maxNickChars));
     const verdict = judgeNickname(item.text, limits.maxNickChars, (key) => service.isTaken(key));
-    if (!verdict.ok) return refuse(verdict.refusal);
+    if (!verdict.ok) return this.refuse(verdict.refusal);
 
-    stopRegistrationTimer();
-    state = "joining";
-    peer.nick = verdict.nick;
-    peer.key = verdict.key;
-    service.join(peer, joined);
+    this.stopRegistrationTimer();
+    this.state = "joining";
+    this.peer.nick = verdict.nick;
+    this.peer.key = verdict.key;
+    service.join(this.peer, this.joinedCallback);
   }
 
-  /** The room's answer to the join: at once locally, after a round trip to Redis in a cluster. */
-  function joined(refusal: string | null): void {
-    if (state !== "joining") return;
-    if (refusal !== null) return refuse(refusal);
-    state = "joined";
+  private joined(refusal: string | null): void {
+    if (this.state !== "joining") return;
+    if (refusal !== null) return this.refuse(refusal);
+    this.state = "joined";
     // Lines that came while the join was pending (a cluster's) are served now.
-    if (!serving && resumeTimer === undefined) serveBacklog();
+    if (!this.serving && this.resumeTimer === undefined) this.serveBacklog();
   }
 
-  function chat(item: DecodedLine): void {
+  private chat(item: DecodedLine): void {
     if (item.kind === "too-long") {
-      room.sendTo(peer, messages.lineTooLong(limits.maxLineBytes));
+      this.ctx.room.sendTo(this.peer, messages.lineTooLong(this.ctx.limits.maxLineBytes));
       return;
     }
     // Like an empty line, a line of only white space says nothing: it is not relayed.
     if (item.text.trim() === "") return;
-    service.say(peer, neutralizeControls(item.text));
+    this.ctx.service.say(this.peer, neutralizeControls(item.text));
   }
 
-  function handle(item: DecodedLine): void {
-    if (state === "registering") register(item);
-    else if (state === "joined") chat(item);
+  private handle(item: DecodedLine): void {
+    if (this.state === "registering") this.register(item);
+    else if (this.state === "joined") this.chat(item);
   }
 
   /**
@@ -107,80 +165,77 @@ export function serveConnection(socket: Socket, ctx: ServerContext): Peer {
    * more and comes back once the budget has refilled: TCP slows the member down, and only
    * it. A member that closed is announced as leaving after its last line was served.
    */
-  function serveBacklog(): void {
-    resumeTimer = undefined;
-    serving = true;
+  serveBacklog(): void {
+    this.resumeTimer = undefined;
+    this.serving = true;
     try {
-      while (head < backlog.length && state !== "gone") {
-        if (state === "joining") {
-          socket.pause(); // joined() serves the rest
+      while (this.head < this.backlog.length && this.state !== "gone") {
+        if (this.state === "joining") {
+          this.socket.pause(); // joined() serves the rest
           return;
         }
-        const wait = budget ? budget.takeLine(costInBytes(backlog[head]!)) : 0;
-        if (wait > 0) return later(wait);
-        handle(backlog[head++]!);
+        const wait = this.budget ? this.budget.takeLine(costInBytes(this.backlog[this.head]!)) : 0;
+        if (wait > 0) return this.later(wait);
+        this.handle(this.backlog[this.head++]!);
       }
     } finally {
-      serving = false;
+      this.serving = false;
     }
-    if (state === "joining") {
-      socket.pause();
+    if (this.state === "joining") {
+      this.socket.pause();
       return;
     }
-    backlog = [];
-    head = 0;
-    if (closed) return leave();
-    if (socket.isPaused()) socket.resume();
+    this.backlog = [];
+    this.head = 0;
+    if (this.closed) return this.leave();
+    if (this.socket.isPaused()) this.socket.resume();
   }
 
-  function later(ms: number): void {
-    socket.pause();
-    resumeTimer = setTimeout(serveBacklog, Math.ceil(ms));
+  private later(ms: number): void {
+    this.socket.pause();
+    this.resumeTimer = setTimeout(serveLater, Math.ceil(ms), this);
+  }
+
+  data(chunk: Buffer): void {
+    const items = this.decoder.push(chunk);
+    this.awaitLineEnd();
+    this.receive(items);
   }
 
   /** With --idle-line-ms, a line still without "\n" after that much silence counts as ended. */
-  function awaitLineEnd(): void {
-    if (limits.idleLineMs <= 0) return;
-    clearTimeout(idleTimer);
-    if (decoder.hasPartialLine) idleTimer = setTimeout(() => receive(decoder.end()), limits.idleLineMs);
+  private awaitLineEnd(): void {
+    const { idleLineMs } = this.ctx.limits;
+    if (idleLineMs <= 0) return;
+    clearTimeout(this.idleTimer);
+    if (this.decoder.hasPartialLine) this.idleTimer = setTimeout(lineEndedByIdle, idleLineMs, this);
   }
 
   /** Lines read: served now, or later when the member is past its budget. */
-  function receive(items: DecodedLine[]): void {
-    if (head === backlog.length) {
-      backlog = items;
-      head = 0;
+  receive(items: DecodedLine[]): void {
+    if (this.head === this.backlog.length) {
+      this.backlog = items;
+      this.head = 0;
     } else {
-      for (const item of items) backlog.push(item);
+      for (const item of items) this.backlog.push(item);
     }
-    if (resumeTimer === undefined && state !== "joining") serveBacklog();
+    if (this.resumeTimer === undefined && this.state !== "joining") this.serveBacklog();
   }
 
-  function leave(): void {
-    if (state === "joining" && !ctx.closing()) {
-      closed = true; // joined() serves its lines, then leaves
+  leave(): void {
+    const { ctx } = this;
+    if (this.state === "joining" && !ctx.closing()) {
+      this.closed = true; // joined() serves its lines, then leaves
       return;
     }
-    if (head < backlog.length && state === "joined" && !ctx.closing()) {
-      closed = true; // its last lines first: serveBacklog() leaves once they are served
+    if (this.head < this.backlog.length && this.state === "joined" && !ctx.closing()) {
+      this.closed = true; // its last lines first: serveBacklog() leaves once they are served
       return;
     }
-    stopRegistrationTimer();
-    clearTimeout(resumeTimer);
-    clearTimeout(idleTimer);
-    const wasJoined = state === "joined" || state === "joining";
-    state = "gone";
-    if (wasJoined) service.leave(peer, !ctx.closing());
+    this.stopRegistrationTimer();
+    clearTimeout(this.resumeTimer);
+    clearTimeout(this.idleTimer);
+    const wasJoined = this.state === "joined" || this.state === "joining";
+    this.state = "gone";
+    if (wasJoined) ctx.service.leave(this.peer, !ctx.closing());
   }
-
-  socket.on("data", (chunk: Buffer) => {
-    const items = decoder.push(chunk);
-    awaitLineEnd();
-    receive(items);
-  });
-  socket.on("end", () => receive(decoder.end()));
-  // A reset or write error only ends this connection; 'close' follows and does the leave.
-  socket.on("error", () => {});
-  socket.on("close", leave);
-  return peer;
 }
