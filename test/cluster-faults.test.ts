@@ -10,6 +10,7 @@ import { ServerProcess } from "./support/server-process.js";
 const CUT_OFF = /^>>> This server has lost the chatroom for \d+ seconds?: your lines wait and will be sent when it is back\.$/;
 const BACK = ">>> This server is back in the chatroom.";
 const MISSED = ">>> Some lines were missed while this server was cut off.";
+const NOT_SENT = ">>> Your line was not sent: this server is cut off from the chatroom.";
 
 let cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -99,6 +100,27 @@ describe("cluster faults", () => {
     expect(lion.chat.at(-2)).toBe("Now participants: 3");
     expect(a.stdout + a.stderr + b.stdout + b.stderr).not.toContain("s3cret-pw");
     expect(a.stdout).toContain(`on Redis at redis://:***@127.0.0.1:${redis.port}`);
+  });
+
+  it("more lines than --cluster-outbox-lines while cut off: the limit's lines are held and go out later, the next is refused to its sender alone", async () => {
+    const redis = await redisServer({ persistent: true });
+    const a = await chatServer(redis.url, ["--cluster-outbox-lines", "3"]);
+    const b = await chatServer(redis.url, []);
+    const lion = await client(a.port, "Lion");
+    const tiger = await client(b.port, "Tiger");
+    await lion.waitForLine("Now participants: 2");
+
+    await redis.stop("SIGTERM");
+    lion.send("held 1\nheld 2\nheld 3\nrefused 4\n");
+    await lion.waitForLine(NOT_SENT);
+    await redis.run();
+    await tiger.waitForLine(`Lion(${lion.port}): held 3`);
+    lion.send("after\n");
+    await tiger.waitForLine(`Lion(${lion.port}): after`);
+
+    expect(said(tiger, "Lion")).toEqual(["held 1", "held 2", "held 3", "after"]);
+    expect(lion.chat.filter((line) => line === NOT_SENT)).toHaveLength(1);
+    expect(tiger.chat).not.toContain(NOT_SENT);
   });
 
   it("a server is killed (SIGKILL): its members leave the room for everyone else within the heartbeat's ttl, with counts, their nicknames free", async () => {
