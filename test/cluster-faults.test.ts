@@ -10,6 +10,7 @@ import { ServerProcess } from "./support/server-process.js";
 const CUT_OFF = /^>>> This server has lost the chatroom for \d+ seconds?: your lines wait and will be sent when it is back\.$/;
 const BACK = ">>> This server is back in the chatroom.";
 const MISSED = ">>> Some lines were missed while this server was cut off.";
+const DROPPED = ">>> This server was cut off from the chatroom for too long. Closing connection.";
 const NOT_SENT = ">>> Your line was not sent: this server is cut off from the chatroom.";
 
 let cleanup: Array<() => Promise<unknown>> = [];
@@ -143,6 +144,30 @@ describe("cluster faults", () => {
     const tiger = await client(a.port, "Tiger");
     await lion.waitForLine(`Tiger(${tiger.port}) has joined the chatroom!!`);
     expect(lion.chat.at(-2)).toBe("Now participants: 2");
+  });
+
+  it("a server frozen past the ttl (SIGSTOP) while Redis serves the others: they see its members leave; once it runs again its members are told and closed, and it takes newcomers", async () => {
+    const redis = await redisServer();
+    const flags = ["--cluster-ttl-ms", "1000"];
+    const a = await chatServer(redis.url, flags);
+    const b = await chatServer(redis.url, flags);
+    const lion = await client(a.port, "Lion");
+    const tiger = await client(b.port, "Tiger");
+    await lion.waitForLine("Now participants: 2");
+
+    process.kill(b.pid, "SIGSTOP");
+    cleanup.push(async () => process.kill(b.pid, "SIGCONT"));
+    await lion.waitForLine(`User "Tiger" left chatroom.`, 3_000);
+    process.kill(b.pid, "SIGCONT");
+    await tiger.waitForLine(DROPPED);
+    await tiger.waitForClose();
+    await b.waitForOutput(/>>> the other servers took this server for dead \(no heartbeat for 1000 ms\) and took Tiger out of the chatroom; closing its connection/);
+
+    // The nickname is free again, and the server takes newcomers into the same room.
+    const tiger2 = await client(b.port, "Tiger");
+    await lion.waitForLine(`Tiger(${tiger2.port}) has joined the chatroom!!`);
+    expect(lion.chat.at(-2)).toBe("Now participants: 2");
+    expect(tiger.chat.filter((line) => line === DROPPED)).toHaveLength(1);
   });
 
   it("a server that falls behind the trimmed stream tells its members and goes on from the oldest entry kept, never skipping in silence", async () => {

@@ -261,8 +261,12 @@ export class RedisRoom implements RoomService {
       case "leave": {
         this.count = entry.count;
         if (member !== undefined) {
-          if (member.state !== "left") this.room.leave(member.peer);
+          // A leave this server did not write: the other servers took it for dead (its heartbeat
+          // lapsed while it was frozen or cut off) and took the member out. It is told, and closed.
+          const reaped = member.state !== "left";
+          if (reaped) this.room.leave(member.peer);
           this.forget(member);
+          if (reaped && !this.closing) this.reaped(member, entry.nick);
         }
         if (mine && !this.closing) {
           this.log.left(entry.nick);
@@ -293,6 +297,12 @@ export class RedisRoom implements RoomService {
     }
     this.room.broadcast(null, messages.clusterMissed());
     this.log.notice(`entries were trimmed from the stream before this server read them (it was cut off or too slow; --cluster-stream-max ${this.options.streamMax}): members were told; going on from ${next.id}`);
+  }
+
+  /** A member of this server that the others took out of the room (see deliver). */
+  private reaped(member: LocalMember, nick: string): void {
+    this.log.notice(`the other servers took this server for dead (no heartbeat for ${this.options.ttlMs} ms) and took ${nick} out of the chatroom; closing its connection`);
+    member.peer.close(messages.clusterDropped(), 1_000);
   }
 
   private forget(member: LocalMember): void {
