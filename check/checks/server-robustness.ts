@@ -90,7 +90,7 @@ async function roundsUntilLeft(lion: Probe, tiger: Probe, reader: string, line: 
 }
 
 /** A nickname line the server refuses with one line, then closes; the others hear nothing of it. */
-function refusalCheck(id: string, name: string, nickLine: string, refusal: string, hint: string, flags: string[] = []): Check {
+function refusalCheck(id: string, name: string, nickLine: string, refusal: string, hint: string, flags: string[] = [], member = "Lion"): Check {
   return check({
     id,
     name,
@@ -98,17 +98,17 @@ function refusalCheck(id: string, name: string, nickLine: string, refusal: strin
     hint,
     async run(ctx) {
       const server = await ServerUnderTest.start(ctx, flags);
-      const lion = await server.join("Lion");
+      const lion = await server.join(member);
       const lionMark = lion.mark();
       const refused = await server.connect("Refused");
       await refused.send(nickLine);
       await refused.expectLines([refusal], 0, `the server refuses the nickname ${quoteText(nickLine.replace(/\n$/, ""))}`);
       await refused.expectEnd(0, "then the server closes the connection");
-      // Nobody was told: Lion hears of Tiger's join, as the second participant, and nothing else.
+      // Nobody was told: the member there hears of Tiger's join, as the second participant, and nothing else.
       await server.join("Tiger");
-      await lion.expectLines([participants(2)], lionMark, "Lion is then told that Tiger joined, as the second participant");
+      await lion.expectLines([participants(2)], lionMark, `${member} is then told that Tiger joined, as the second participant`);
       const heard = lion.linesSince(lionMark).lines.filter((line) => line.includes(`(${refused.localPort})`) || line.includes("left chatroom"));
-      if (heard.length > 0) throw new CheckFailure("Lion hears nothing of the refused connection", "only Tiger's join notice", lion.arrivedSince(lionMark));
+      if (heard.length > 0) throw new CheckFailure(`${member} hears nothing of the refused connection`, "only Tiger's join notice", lion.arrivedSince(lionMark));
     },
   });
 }
@@ -198,6 +198,15 @@ export const serverRobustnessChecks: Check[] = [
     nickTaken("LION"),
     `keep the joined nicknames in lower case; a newcomer whose lower-cased nickname is among them gets ${quoteText(nickTaken("LION") + "\n")} (its nickname as it sent it) and is closed`,
   ),
+  refusalCheck(
+    "server-robustness/nick-taken-any-letter",
+    "refuses a nickname already in the room in another case of a letter beyond ASCII (ÉMILE while émile is there)",
+    "ÉMILE\n",
+    nickTaken("ÉMILE"),
+    "lower-case nicknames by Unicode's rules, not only A to Z (Python: str.lower(); JavaScript: toLowerCase(); C: towlower() per character is enough for É)",
+    [],
+    "émile",
+  ),
   check({
     id: "server-robustness/nick-free-again",
     name: "lets a nickname be taken again once its member left",
@@ -282,7 +291,7 @@ export const serverRobustnessChecks: Check[] = [
     id: "server-robustness/max-clients",
     name: "refuses a connection past --max-clients, counting those still registering, and has room again after a leave",
     section: "10 Limits",
-    hint: 'count open connections, joined or not; past the limit send ">>> The chatroom is full (N clients). Try again later." and close at once',
+    hint: 'count open connections, joined or not; past the limit send ">>> The chatroom is full (N clients). Try again later." and close it (its side at once, entirely within 1 s: section 3)',
     async run(ctx) {
       const server = await ServerUnderTest.start(ctx, ["--max-clients", "2"]);
       const lion = await server.join("Lion");

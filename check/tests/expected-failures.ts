@@ -37,6 +37,7 @@ export const SEED_FAILS = [
   "server-robustness/nick-invisible",
   "server-robustness/nick-scripts",
   "server-robustness/nick-taken",
+  "server-robustness/nick-taken-any-letter",
   "server-robustness/nick-nfc",
   "server-robustness/nick-too-long",
   "server-robustness/nick-at-limit",

@@ -470,6 +470,20 @@ export const MUTANTS: Mutant[] = [
   },
   // ---- the rules of hardening round 2 (issue 12), targeted ----
   {
+    id: "ascii-case-only",
+    bug: "lower-cases nicknames from A to Z only, so ÉMILE and émile are two people",
+    file: "server.py",
+    edits: [
+      ["        if refusal is None and nick.lower() in self.nicknames:\n", "        if refusal is None and ascii_lower(nick) in self.nicknames:\n"],
+      ["        self.nicknames.add(nick.lower())\n", "        self.nicknames.add(ascii_lower(nick))\n"],
+      ["        self.nicknames.discard(conn.nick.lower())\n", "        self.nicknames.discard(ascii_lower(conn.nick))\n"],
+      ["import asyncio\n", 'import asyncio\n\ndef ascii_lower(text):\n    return "".join(c.lower() if c.isascii() else c for c in text)\n\n'],
+    ],
+    catches: ["server-robustness/nick-taken-any-letter"],
+    cause: /is taken/,
+    scope: "targeted",
+  },
+  {
     id: "nick-kept-after-leave",
     bug: "keeps a member's nickname taken after it left",
     file: "server.py",
