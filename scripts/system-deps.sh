@@ -21,6 +21,8 @@ fi
 [ $# -gt 0 ] || /usr/bin/python3 -c 'import prompt_toolkit' 2>/dev/null || missing+=(python3-prompt-toolkit)
 [ $# -gt 0 ] || command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 [ $# -gt 0 ] || [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
+# openssl makes the certificate of the cluster's TLS test (rediss://).
+[ $# -gt 0 ] || command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,8 +1,13 @@
 // Faults of a room spread over server processes through a real redis-server (CLUSTER.md):
 // Redis stops and comes back, a server is killed, a server falls behind the trimmed stream.
 // Limits are shortened by flags so that each fault shows within a couple of seconds.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../e2e/free-port.js";
 import { RedisServer } from "../e2e/redis-server.js";
 import { LineClient } from "./support/line-client.js";
 import { ServerProcess } from "./support/server-process.js";
@@ -25,8 +30,8 @@ async function redisServer(options: Parameters<typeof RedisServer.start>[0] = {}
   return redis;
 }
 
-async function chatServer(url: string, flags: string[]): Promise<ServerProcess> {
-  const server = await ServerProcess.start(["--redis", url, ...flags]);
+async function chatServer(url: string, flags: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+  const server = await ServerProcess.start(["--redis", url, ...flags], env);
   cleanup.push(() => server.stop("SIGKILL"));
   return server;
 }
@@ -202,6 +207,26 @@ describe("cluster faults", () => {
     expect(after.at(-1)).toBe(30);
     expect(after).toEqual(after.map((_, i) => 30 - after.length + 1 + i));
     expect(after[0]!).toBeGreaterThan((before.at(-1) ?? 0) + 1);
+  });
+
+  it("reaches Redis over TLS (rediss://, a password) with a certificate the servers trust, and relays across them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dummy-chat-tls-"));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const [cert, key] = [join(dir, "cert.pem"), join(dir, "key.pem")];
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+    const tlsPort = await freePort("127.0.0.1");
+    await redisServer({ args: ["--tls-port", String(tlsPort), "--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", cert, "--tls-auth-clients", "no", "--requirepass", "tls-pw"] });
+    const url = `rediss://:tls-pw@127.0.0.1:${tlsPort}`;
+    const trust = { NODE_EXTRA_CA_CERTS: cert };
+    const a = await chatServer(url, [], trust);
+    const b = await chatServer(url, [], trust);
+    const lion = await client(a.port, "Lion");
+    const tiger = await client(b.port, "Tiger");
+    await lion.waitForLine(`Tiger(${tiger.port}) has joined the chatroom!!`);
+    tiger.send("over TLS\n");
+    await lion.waitForLine(`Tiger(${tiger.port}): over TLS`);
+    expect(a.stdout).toContain(`on Redis at rediss://:***@127.0.0.1:${tlsPort}`);
+    expect(a.stdout + a.stderr + b.stdout + b.stderr).not.toContain("tls-pw");
   });
 
   it("refuses to start without Redis, saying where it looked, without the password", async () => {

@@ -29,9 +29,9 @@ export class ServerProcess {
     });
   }
 
-  /** Starts `node dist/server/main.js --port 0 ...args` and waits until it listens. */
-  static async start(args: string[] = []): Promise<ServerProcess> {
-    const child = execa("node", [SERVER_MAIN, "--port", "0", ...args], { reject: false, buffer: false });
+  /** Starts `node dist/server/main.js --port 0 ...args` (with more environment, if given) and waits until it listens. */
+  static async start(args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
+    const child = execa("node", [SERVER_MAIN, "--port", "0", ...args], { reject: false, buffer: false, env });
     const server = new ServerProcess(child);
     await server.waitForOutput(/>>> Server is up on PORT:(\d+)\n/);
     server.port = Number(/PORT:(\d+)/.exec(server.stdout)![1]);
