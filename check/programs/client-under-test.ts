@@ -36,9 +36,17 @@ export async function startClient(ctx: CheckContext, options: { prompted?: boole
   return { server, client, conn };
 }
 
-/** Waits until the input line holds a prompt (something before the cursor). */
+/**
+ * The terminal's answers to a client's queries (cursor position, device attributes), as
+ * the tty driver echoes them while the client has not yet switched echo off: `^[[7;1R`.
+ * They are no prompt.
+ */
+const ECHOED_REPLIES = /\^\[\[(\d+;\d+R|\?[\d;]*c)/g;
+
+/** Waits until the input line holds a prompt (something before the cursor, echoed terminal replies aside). */
 function shown(client: TerminalProgram, prompt: string, within: number): Promise<void> {
-  return client.expectScreen(() => client.term.cursorLine().before.trim() !== "", `the client shows ${prompt}`, `a prompt on the input line, the cursor after it`, within);
+  const before = (): string => client.term.cursorLine().before.replace(ECHOED_REPLIES, "").trim();
+  return client.expectScreen(() => before() !== "", `the client shows ${prompt}`, `a prompt on the input line, the cursor after it`, within);
 }
 
 /**
