@@ -26,10 +26,27 @@ try {
   // A file that fails to load fails no single test: count each such file once.
   const brokenFiles = report.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
   failed += report.numFailedTests + brokenFiles;
+  printFailures(report);
 } catch {
   console.log("vitest wrote no results: counting the run as one failure.");
   failed += 1;
 }
+/** Repeats each failure, short, just above the last line: a log cut to its tail still says what failed and why. */
+function printFailures(report) {
+  const plain = (text) => text.replace(/\x1b\[[0-9;]*m/g, "");
+  const failures = [];
+  for (const file of report.testResults) {
+    const name = file.name.slice(process.cwd().length + 1);
+    if (file.status === "failed" && file.assertionResults.length === 0) failures.push(`${name}: ${plain(file.message ?? "did not load")}`);
+    for (const test of file.assertionResults) {
+      if (test.status !== "failed") continue;
+      const message = plain(test.failureMessages.join("\n")).split("\n").filter((line) => !/^\s+at /.test(line));
+      failures.push(`${name} > ${test.fullName}\n${message.slice(0, 24).map((line) => `    ${line.slice(0, 300)}`).join("\n")}`);
+    }
+  }
+  if (failures.length > 0) console.log(`\nFailed (${failures.length}):\n${failures.join("\n")}\n`);
+}
+
 const status = typecheck.status !== 0 ? 1 : (run.status ?? 1);
 if (status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed`);
