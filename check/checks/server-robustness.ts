@@ -23,7 +23,8 @@ import {
 import { ARRIVAL_MS, CheckFailure, type Check } from "../check.js";
 import { formatSeconds, type Probe } from "../programs/probe.js";
 import { quoteText } from "../programs/quote.js";
-import { ServerUnderTest } from "../programs/server-under-test.js";
+import { printedLineList, printedLines, ServerUnderTest } from "../programs/server-under-test.js";
+import { TerminalProgram } from "../programs/terminal-program.js";
 
 const said = (nick: string, port: number, text: string): string => chatLine(nick, String(port), text);
 
@@ -31,6 +32,8 @@ const said = (nick: string, port: number, text: string): string => chatLine(nick
 const REFUSAL_LINGER_MS = 1_000;
 /** How late a refused connection may be closed, past the linger: a reset is looked for every 200 ms, on a busy machine. */
 const LINGER_SLACK_MS = 1_000;
+/** How long a server that cannot start may take to exit (PROTOCOL.md section 12). */
+const START_FAILURE_MS = 5_000;
 /** A flood may arrive this much sooner than its budget allows: timers and reads are not exact. */
 const SLACK = 0.8;
 
@@ -533,6 +536,36 @@ export const serverRobustnessChecks: Check[] = [
       const mark = server.consoleMark();
       server.signal("SIGTERM");
       await server.expectConsole([SERVER_SHUTTING_DOWN, SERVER_CLOSED], mark, "the console shows the shutdown", undefined, 5_000);
+    },
+  }),
+  check({
+    id: "server-robustness/port-taken",
+    name: "when its port is taken, says so in one line and exits with status 1",
+    section: "12 Exit statuses",
+    needs: ["server/starts"],
+    hint: 'catch the error of bind() or listen(): print one line such as "cannot listen on localhost:PORT: address already in use" on standard error (no traceback) and exit 1; do not set SO_REUSEPORT, which lets two servers share a port',
+    async run(ctx) {
+      const first = await ServerUnderTest.start(ctx);
+      const second = new TerminalProgram(ctx, "second-server", [...ctx.programs.server, "--port", String(first.port)]);
+      await second.expectExitStatus(1, `a second server, started with --port ${first.port} where the first listens, exits with status 1`, START_FAILURE_MS);
+      // The terminal shows standard output and standard error together: what is judged is that nothing else was printed.
+      const lines = printedLineList(second.term);
+      if (lines.length !== 1) {
+        throw new CheckFailure("it says why in one line", `one line, such as "cannot listen on localhost:${first.port}: address already in use"`, `${lines.length} lines: ${printedLines(second.term)}`);
+      }
+    },
+  }),
+  check({
+    id: "server-robustness/bad-port",
+    name: "refuses a --port that is not a port number, with exit status 1",
+    section: "12 Exit statuses",
+    needs: ["server/starts"],
+    hint: "take --port only as a whole number from 0 to 65535; otherwise say why on standard error and exit 1 (Python's argparse exits 2: override its error method)",
+    async run(ctx) {
+      for (const value of ["eighty", "65536"]) {
+        const program = new TerminalProgram(ctx, `server-port-${value}`, [...ctx.programs.server, "--port", value]);
+        await program.expectExitStatus(1, `the server, started with --port ${value}, exits with status 1`, START_FAILURE_MS);
+      }
     },
   }),
 ];

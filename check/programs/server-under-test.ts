@@ -17,13 +17,18 @@ const REFUSAL = /^>>> (Nickname |No nickname |The chatroom is full)/;
 /** How long a server may take to print its port line. */
 export const STARTUP_MS = 10_000;
 
-/** What a terminal printed, its wrapped rows joined, lines separated by " | ". */
-export function printedLines(term: PtyTerminal): string {
+/** The non-blank lines a terminal printed, its wrapped rows joined. */
+export function printedLineList(term: PtyTerminal): string[] {
   const text = term
     .textRows()
     .map((row) => row.text.trimEnd() + (row.next === "continues" ? "" : "\n"))
     .join("");
-  const lines = text.split("\n").filter((line) => line !== "");
+  return text.split("\n").filter((line) => line !== "");
+}
+
+/** What a terminal printed, lines separated by " | ". */
+export function printedLines(term: PtyTerminal): string {
+  const lines = printedLineList(term);
   return lines.length === 0 ? "nothing" : lines.join(" | ").slice(0, 500);
 }
 

@@ -605,4 +605,22 @@ export const MUTANTS: Mutant[] = [
     cause: /exit status 3/,
     scope: "targeted",
   },
+  {
+    id: "traceback-on-taken-port",
+    bug: "lets the error of a port in use end the program with a traceback",
+    file: "server.py",
+    edits: [['        print(f"cannot listen on {args.host}:{args.port}: {reason(error)}", file=sys.stderr)\n        return 1\n', "        raise\n"]],
+    catches: ["server-robustness/port-taken"],
+    cause: /Traceback/,
+    scope: "targeted",
+  },
+  {
+    id: "bad-flags-exit-2",
+    bug: "exits with argparse's status 2 on bad flags",
+    file: "server.py",
+    edits: [["        sys.exit(1)  # bad flags: status 1 (argparse would use 2)\n", "        sys.exit(2)\n"]],
+    catches: ["server-robustness/bad-port"],
+    cause: /exit status 2/,
+    scope: "targeted",
+  },
 ];
