@@ -79,8 +79,7 @@ export const clientChecks: Check[] = [
       const { client, conn } = await startClient(ctx, { prompted: true });
       client.type("Lion\r");
       await conn.nextLine(0, "the server receives the nickname line");
-      await client.expectInputLine("Lion: ", "", "the input line becomes the empty chat prompt (the server has not answered)");
-      await client.expectLines([NICKNAME_PROMPT + "Lion"], "the nickname row stays on the screen as typed");
+      await client.expectLinesAboveInput([NICKNAME_PROMPT + "Lion"], "Lion: ", "", "the nickname row stays on the screen as typed, and the input line below it becomes the empty chat prompt (the server has not answered)");
     },
   }),
   check({
@@ -203,8 +202,7 @@ export const clientChecks: Check[] = [
       const mark = conn.mark();
       client.type("my own line\r");
       await conn.nextLine(mark, "the server receives the typed line");
-      await client.expectLines([prompt + "my own line"], "the sent line stays on the screen after its prompt");
-      await client.expectInputLine(prompt, "", "a new, empty input line follows");
+      await client.expectLinesAboveInput([prompt + "my own line"], prompt, "", "the sent line stays on the screen after its prompt, and a new, empty input line follows");
     },
   }),
   check({
@@ -235,10 +233,7 @@ export const clientChecks: Check[] = [
       await client.expectInputLine(prompt + "hel", "o", "Left moves the cursor back one character");
       const lines = ["Tiger(4242): one", "Tiger(4242): two", "Tiger(4242): three"];
       await conn.send(lines.map((line) => line + "\n").join(""));
-      await client.expectLines(lines, "the three lines that arrived show");
-      await client.expectInputLine(prompt + "hel", "o", "the half-typed line and its cursor are as they were");
-      const rows = client.term.textRows().map((row) => row.text.trimEnd());
-      if (rows.lastIndexOf(lines[2]!) > client.term.cursorRow()) throw new CheckFailure("the lines that arrive show above the input line", "the input line below the received lines", `the screen:\n${client.screen()}`);
+      await client.expectLinesAboveInput(lines, prompt + "hel", "o", "the three lines that arrived show above the input line, and the half-typed line and its cursor are as they were");
       const mark = conn.mark();
       client.type("l\r");
       const sent = await conn.nextLine(mark, "Enter sends the edited line");

@@ -57,10 +57,26 @@ export class TerminalProgram implements Owned {
   /** Waits until the input line reads `before`▮`after` (▮ the cursor). */
   async expectInputLine(before: string, after: string, what: string, within = ARRIVAL_MS): Promise<void> {
     const found = (): boolean => this.term.cursorLines().some((line) => line.before === before && line.after === after);
-    await this.waitOrFail(found, what, `the input line ${quoteText(before + "▮" + after)} (▮: the cursor)`, within, () => {
-      const line = this.term.cursorLine();
-      return `the input line ${quoteText(line.before + "▮" + line.after)}; the screen:\n${this.screen()}`;
-    });
+    await this.waitOrFail(found, what, `the input line ${quoteText(before + "▮" + after)} (▮: the cursor)`, within, () => this.inputLineAndScreen());
+  }
+
+  /**
+   * Waits until the block of lines shows above an input line reading `before`▮`after`, both
+   * at once: a state the screen stays in, not one it passes through between two writes of
+   * a redraw (a line shown, then erased, would otherwise pass one wait and then the other).
+   */
+  async expectLinesAboveInput(block: readonly LineMatcher[], before: string, after: string, what: string, within = ARRIVAL_MS): Promise<void> {
+    const found = (): boolean =>
+      this.term.cursorLines().some((line) => line.before === before && line.after === after) &&
+      findBlocks(this.term.textRows(), block, trimEnd).some((row) => row + block.length <= this.term.cursorRow());
+    const lines = block.map((line) => (typeof line === "string" ? line : String(line))).join("\n");
+    await this.waitOrFail(found, what, `${lines}\nthen, below, the input line ${quoteText(before + "▮" + after)} (▮: the cursor)`, within, () => this.inputLineAndScreen());
+  }
+
+  /** The input line as it reads now, and the screen: what a failed wait for the input line shows. */
+  private inputLineAndScreen(): string {
+    const line = this.term.cursorLine();
+    return `the input line ${quoteText(line.before + "▮" + line.after)}; the screen:\n${this.screen()}`;
   }
 
   /** Waits until the screen satisfies a condition; fails with the screen. */
