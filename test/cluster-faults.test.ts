@@ -175,6 +175,35 @@ describe("cluster faults", () => {
     expect(tiger.chat.filter((line) => line === DROPPED)).toHaveLength(1);
   });
 
+  it("Redis restarts without its data: every server closes its members with one line, registers again, and the room starts afresh", async () => {
+    const redis = await redisServer({ persistent: false });
+    const flags = ["--cluster-ttl-ms", "1000", "--cluster-outage-ms", "60000"];
+    const a = await chatServer(redis.url, flags);
+    const b = await chatServer(redis.url, flags);
+    const lion = await client(a.port, "Lion");
+    const tiger = await client(b.port, "Tiger");
+    await lion.waitForLine("Now participants: 2");
+
+    await redis.stop("SIGKILL");
+    await redis.run();
+    // The room's record (members, count, nicknames) went with the data: its members cannot be kept.
+    await Promise.all([lion.waitForLine(DROPPED, 10_000), tiger.waitForLine(DROPPED, 10_000)]);
+    await Promise.all([lion.waitForClose(), tiger.waitForClose()]);
+    for (const member of [lion, tiger]) expect(member.chat.filter((line) => line === DROPPED)).toHaveLength(1);
+    for (const server of [a, b]) {
+      await server.waitForOutput(/>>> Redis no longer lists this server \(the other servers took it for dead after no heartbeat for 1000 ms, or Redis restarted without its data\): its 1 member was taken out of the chatroom; closing its connection; registered again/);
+    }
+
+    // A fresh room on both servers: counts from one, nicknames free, lines relayed across.
+    const rabbit = await client(a.port, "Lion");
+    const cat = await client(b.port, "Tiger");
+    await rabbit.waitForLine(`Tiger(${cat.port}) has joined the chatroom!!`);
+    expect(rabbit.chat.at(-2)).toBe("Now participants: 2");
+    cat.send("a fresh start\n");
+    await rabbit.waitForLine(`Tiger(${cat.port}): a fresh start`);
+    expect(rabbit.chat.filter((line) => line.startsWith("User ") || line === MISSED)).toEqual([]);
+  });
+
   it("a server that falls behind the trimmed stream tells its members and goes on from the oldest entry kept, never skipping in silence", async () => {
     // Small stream nodes, so that MAXLEN ~ 5 trims at this scale.
     const redis = await redisServer({ args: ["--stream-node-max-entries", "2"] });

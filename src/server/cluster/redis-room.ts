@@ -347,8 +347,10 @@ export class RedisRoom implements RoomService {
   /** The other servers took this one for dead: its members were taken out of the room. They are told, and closed; the server starts afresh. */
   private dropped(): void {
     const members = [...this.byId.values()];
-    if (members.length === 0) this.log.notice("Redis had lost this server's record (it restarted without its data, or took this server for dead): registered again");
-    else this.log.notice(`the other servers took this server for dead (no heartbeat for ${this.options.ttlMs} ms): its ${members.length} member${members.length === 1 ? "" : "s"} were taken out of the chatroom; closing their connections`);
+    // Redis cannot say which: the others reaped this server, or Redis restarted without its data.
+    const why = `Redis no longer lists this server (the other servers took it for dead after no heartbeat for ${this.options.ttlMs} ms, or Redis restarted without its data)`;
+    if (members.length === 0) this.log.notice(`${why}: registered again`);
+    else this.log.notice(`${why}: its ${members.length} member${members.length === 1 ? " was" : "s were"} taken out of the chatroom; closing ${members.length === 1 ? "its connection" : "their connections"}; registered again`);
     this.room.flush();
     for (const member of members) {
       if (member.state === "active") this.room.leave(member.peer);
