@@ -404,6 +404,27 @@ export const serverRobustnessChecks: Check[] = [
     },
   }),
   check({
+    id: "server-robustness/flood-blank-lines",
+    name: "counts blank lines toward --rate-lines: the line after a flood of them is slowed too",
+    section: "4 Chat",
+    needs: ["server-robustness/flood-slowed"],
+    hint: "charge every line read to the budget before deciding what to do with it: a blank line is relayed to nobody, but it costs a line like any other",
+    async run(ctx) {
+      const [rate, burst, blanks] = [10, 5, 20];
+      const server = await ServerUnderTest.start(ctx, ["--rate-lines", String(rate), "--burst-lines", String(burst), "--rate-bytes", "0"]);
+      const [lion, tiger] = await server.joinAll("Lion", "Tiger");
+      const mark = lion!.mark();
+      const sent = performance.now();
+      await tiger!.send("\n".repeat(blanks) + "after the blanks\n");
+      const least = ((blanks + 1 - burst) / rate) * 1000;
+      await lion!.expectLines([said("Tiger", tiger!.localPort, "after the blanks")], mark, `Lion receives Tiger's line after its ${blanks} blank lines`, { within: 3 * least + ARRIVAL_MS });
+      const took = performance.now() - sent;
+      if (took < SLACK * least) {
+        throw new CheckFailure(`${blanks} blank lines and a line, at once, with --burst-lines ${burst} --rate-lines ${rate}, take at least ${formatSeconds(least)} to be read (${blanks + 1 - burst} lines past the burst at ${rate} a second)`, `the line after ${formatSeconds(SLACK * least)} or more`, `it arrived within ${formatSeconds(Math.round(took))}: the blank lines cost nothing`);
+      }
+    },
+  }),
+  check({
     id: "server-robustness/flood-bytes",
     name: "slows a member past --rate-bytes and --burst-bytes, losing nothing",
     section: "10 Limits",

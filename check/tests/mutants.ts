@@ -623,4 +623,16 @@ export const MUTANTS: Mutant[] = [
     cause: /exit status 2/,
     scope: "targeted",
   },
+  {
+    id: "blank-lines-free",
+    bug: "charges blank lines nothing against the input budget",
+    file: "server.py",
+    edits: [
+      ["            wait = self.budget.wait_for(size)\n", "            free = not line.strip()  # blank lines cost nothing\n            wait = 0 if free else self.budget.wait_for(size)\n"],
+      ["            self.budget.spend(size)\n            self.pending.popleft()\n", "            if not free:\n                self.budget.spend(size)\n            self.pending.popleft()\n"],
+    ],
+    catches: ["server-robustness/flood-blank-lines"],
+    cause: /blank lines cost nothing/,
+    scope: "targeted",
+  },
 ];
