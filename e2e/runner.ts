@@ -11,7 +11,7 @@ import { ChatModel, combine, serverOfConsole, type Outcome } from "./chat-model.
 import { findBlocks, type Display, type LineMatcher } from "./display.js";
 import { freePort } from "./free-port.js";
 import { describeExit, exits, showsBlock, showsEmptyPrompt, showsInputLine, waitForAll, type Expectation } from "./expectations.js";
-import { KEYS, type Key } from "./keys.js";
+import type { Key } from "./keys.js";
 import { clusterTtlFromFlags, limitsFromFlags } from "./limits.js";
 import { RedisServer } from "./redis-server.js";
 import { printableText, RawConnection } from "./raw-connection.js";
@@ -364,12 +364,12 @@ class ScenarioRun {
     const { term, input } = client;
     switch (key) {
       case "Enter":
-        return this.submit(client, () => term.write(KEYS.Enter));
+        return this.submit(client, () => term.press("Enter"));
       case "Ctrl-D":
         if (!input.isEmpty) break;
-        return this.leave(client, () => term.write(KEYS["Ctrl-D"]));
+        return this.leave(client, () => term.press("Ctrl-D"));
       case "Ctrl-C":
-        return this.leave(client, () => term.write(KEYS["Ctrl-C"]));
+        return this.leave(client, () => term.press("Ctrl-C"));
       case "Up":
       case "Down":
         return this.recallHistory(client, key);
@@ -384,7 +384,7 @@ class ScenarioRun {
       "Ctrl-D": () => input.deleteRight(),
     };
     edits[key]!();
-    term.write(KEYS[key]);
+    term.press(key);
     await this.waitFor([this.showsInput(client)]);
   }
 
@@ -393,7 +393,7 @@ class ScenarioRun {
     const { term } = client;
     const before = term.outputCount;
     const sentAt = performance.now();
-    term.write(KEYS[key]);
+    term.press(key);
     const quietFor = this.options.quietMs * 3;
     await this.waitFor([
       {
@@ -500,7 +500,8 @@ class ScenarioRun {
   /**
    * Everything the terminal shows, scrollback included, is plain text: no colour,
    * attribute, title or bell. The client's own prompt rows are its own business (it may
-   * style them); every other row shows what it received.
+   * style them); every other row shows what it received, in plain text or in the one style
+   * the client gives everything it received (that of its first received line).
    */
   private seePlain(client: ClientActor): Promise<void> {
     return this.waitFor([
@@ -510,7 +511,10 @@ class ScenarioRun {
           if (!client.term.settled()) return false;
           const prompts = [NICKNAME_PROMPT, client.prompt].map((p) => p.trimEnd());
           const received = new Set(client.term.rows().flatMap((row, i) => (prompts.some((p) => row.startsWith(p)) ? [] : [i])));
-          const styling = [...client.term.effects(), ...client.term.styledCells(received)];
+          // A style the client gives all it prints (curses paints every cell) is its own: the style of the first line it received.
+          const first = [...received].find((i) => client.term.rows()[i]!.trim() !== "");
+          const own = new Set(first === undefined ? [] : [client.term.rowStyle(first)]);
+          const styling = [...client.term.effects(), ...client.term.styledCells(received, own)];
           if (styling.length > 0) throw new Error(`${client.name} shows more than plain text:\n${styling.map((s) => `  - ${s}`).join("\n")}`);
           return true;
         },

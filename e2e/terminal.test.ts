@@ -25,8 +25,26 @@ describe("pty terminal", () => {
     const styling = term.styling();
     expect(styling).toContain('set the window title to "pwned"');
     expect(styling).toContain("rang the bell");
-    expect(styling.some((s) => /^row 1, column 1 \("r"\): a foreground colour$/.test(s))).toBe(true);
+    expect(styling.some((s) => /^row 1, column 1 \("r"\): a foreground colour \(colour 1\)$/.test(s))).toBe(true);
     expect(styling.some((s) => /^row 2, column 1 \("b"\): bold, underline$/.test(s))).toBe(true);
+    await term.destroy(Date.now() + 5_000);
+  });
+
+  it("takes the style a program gives everything it prints for its own, and still finds a colour it obeyed", async () => {
+    // As curses prints: every cell white on black; then a received red escape, obeyed.
+    const term = await printed("\\033[37;40mTiger: plain\\r\\n\\033[37;40mNc: \\033[31mred\\033[37m\\r\\n");
+    const own = new Set([term.rowStyle(0)]);
+    expect(term.rowStyle(0)).toBe("a foreground colour (colour 7), a background colour (colour 0)");
+    expect(term.styledCells(undefined, own)).toEqual(['row 2, column 5 ("r"): a foreground colour (colour 1), a background colour (colour 0)']);
+    await term.destroy(Date.now() + 5_000);
+  });
+
+  it("joins a line a program broke into indented rows, though it never wrote the blanks before the edge", async () => {
+    // As ncurses draws: blanks already on the screen are skipped, the cursor moved past them.
+    const padded = "Nc(4244): hi" + " ".repeat(68) + "Lion(4242): the server moved";
+    const term = await printed("Nc(4244): hi\\033[2;1H  Lion(4242): the server moved\\r\\n");
+    expect(findBlocks(term.textRows(), [padded])).toEqual([0]);
+    expect(findBlocks(term.textRows(), ["Nc(4244): hi", "  Lion(4242): the server moved"])).toEqual([0]);
     await term.destroy(Date.now() + 5_000);
   });
 

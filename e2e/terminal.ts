@@ -1,12 +1,13 @@
 /** A program in a pseudo-terminal of fixed size, rendered by a headless xterm: what a person would see. */
 import { readdirSync, readFileSync } from "node:fs";
 import { spawn, type IPty } from "node-pty";
-import xtermHeadless, { type IBufferLine } from "@xterm/headless";
+import xtermHeadless, { type IBufferCell, type IBufferLine } from "@xterm/headless";
 import unicode11 from "@xterm/addon-unicode11";
 import serialize from "@xterm/addon-serialize";
 import { AsciicastRecorder } from "./asciicast.js";
-import type { Display, TextRow } from "./display.js";
+import { HANGING_INDENT, type Display, type TextRow } from "./display.js";
 import { ChangeNotifier, waitUntil } from "./wait.js";
+import { keyBytes, type Key } from "./keys.js";
 
 const { Terminal: XTerm } = xtermHeadless;
 const { Unicode11Addon } = unicode11;
@@ -91,6 +92,7 @@ export class PtyTerminal implements Display {
   private destroying = false;
   /** What the program did to the terminal besides text: titles set, bells rung. */
   private readonly effectList: string[] = [];
+  private alternateScreenUsed = false;
 
   constructor(options: TerminalOptions) {
     const cols = options.cols ?? 80;
@@ -107,6 +109,9 @@ export class PtyTerminal implements Display {
     this.xterm.loadAddon(this.serializer);
     this.xterm.onTitleChange((title) => this.effectList.push(`set the window title to ${JSON.stringify(title)}`));
     this.xterm.onBell(() => this.effectList.push("rang the bell"));
+    this.xterm.buffer.onBufferChange((buffer) => {
+      if (buffer.type === "alternate") this.alternateScreenUsed = true;
+    });
     this.pty = spawn(file, args, { name: env.TERM!, cols, rows, cwd: options.cwd, env });
     this.pid = this.pty.pid;
     // A terminal answers queries (cursor position, device attributes): prompt_toolkit,
@@ -160,6 +165,11 @@ export class PtyTerminal implements Display {
   write(data: string): void {
     this.recording.input(data);
     this.send(data);
+  }
+
+  /** Presses a key: the bytes xterm would send for it in the mode the program set. */
+  press(key: Key): void {
+    this.write(keyBytes(key, this.xterm.modes.applicationCursorKeysMode));
   }
 
   /** Writes to the program, unless it is gone (the pty's descriptor would be closed). */
@@ -229,28 +239,43 @@ export class PtyTerminal implements Display {
   /**
    * Rows with how each line goes on (see TextRow). A row's never-written cells are left out:
    * a wide character that does not fit in the last column leaves such a cell behind as it
-   * wraps, and it is no part of the text (a typed space is written, and stays).
+   * wraps, and it is no part of the text (a typed space is written, and stays). But a row
+   * followed by one that starts with the hanging indent may be a line the program broke
+   * there: it is read to the edge, never-written cells as the blanks a person sees.
    */
   textRows(): TextRow[] {
     const buffer = this.xterm.buffer.active;
     const rows: TextRow[] = [];
+    const cell = buffer.getNullCell();
     for (let i = 0; i < buffer.length; i++) {
       const row = buffer.getLine(i);
       if (row === undefined) continue;
-      const next = buffer.getLine(i + 1)?.isWrapped === true ? "continues" : this.isFull(row) ? "may-continue" : "ends";
-      rows.push({ text: row.translateToString(true), next });
+      const text = row.translateToString(true);
+      const after = buffer.getLine(i + 1);
+      const end = this.writtenUpTo(row);
+      const cols = this.xterm.cols;
+      const indentFollows = after !== undefined && !after.isWrapped && after.translateToString(true).startsWith(HANGING_INDENT);
+      // A wide character that did not fit in the last column went to the next row, leaving that cell unwritten.
+      const wideWentOn = end === cols - 1 && after?.getCell(indentFollows ? HANGING_INDENT.length : 0, cell)?.getWidth() === 2;
+      if (after?.isWrapped === true) rows.push({ text, next: "continues" });
+      else if (end === cols || wideWentOn) rows.push({ text, next: "may-continue" });
+      // A program that draws with cursor moves (curses) skips blanks already on the screen:
+      // a row it broke may end short of the edge, its blanks never written but seen.
+      else if (indentFollows) rows.push({ text: text + " ".repeat(cols - end), next: "may-continue" });
+      else if (end === cols - 1) rows.push({ text, next: "may-continue" });
+      else rows.push({ text, next: "ends" });
     }
     return rows;
   }
 
-  /** The row is written up to its last column, or up to the one before (where a wide character did not fit). */
-  private isFull(row: IBufferLine): boolean {
+  /** How many columns of the row were written, up to its last written cell. */
+  private writtenUpTo(row: IBufferLine): number {
     const cell = this.xterm.buffer.active.getNullCell();
     for (let x = row.length - 1; x >= 0; x--) {
       row.getCell(x, cell);
-      if (cell.getWidth() === 0 || cell.getChars() !== "") return x >= this.xterm.cols - 2;
+      if (cell.getWidth() === 0 || cell.getChars() !== "") return x + 1;
     }
-    return false;
+    return 0;
   }
 
   /**
@@ -262,13 +287,23 @@ export class PtyTerminal implements Display {
     return [...this.effects(), ...this.styledCells()];
   }
 
+  /** True once the program switched to the alternate screen (a full-screen program's, whose rows never reach the scrollback). */
+  usedAlternateScreen(): boolean {
+    return this.alternateScreenUsed;
+  }
+
   /** What the program did to the terminal besides text, in order: titles set, bells rung. */
   effects(): string[] {
     return [...this.effectList];
   }
 
-  /** The first cell with a colour or attribute of each row (of the given rows, or of every row). */
-  styledCells(rows?: ReadonlySet<number>): string[] {
+  /**
+   * The first cell of each row (of the given rows, or of every row) whose colours or
+   * attributes are neither plain nor one of the `own` styles (what `rowStyle` gives): the
+   * style a client gives all it prints is its own, not obeyed from what it received.
+   */
+  styledCells(rows?: ReadonlySet<number>, own: ReadonlySet<string> = new Set()): string[] {
+    const allowed = new Set([...own, ...[...own].map(blankStyle)]);
     const found: string[] = [];
     const buffer = this.xterm.buffer.active;
     const cell = buffer.getNullCell();
@@ -278,26 +313,25 @@ export class PtyTerminal implements Display {
       if (row === undefined) continue;
       for (let x = 0; x < row.length; x++) {
         row.getCell(x, cell);
-        const styles = [
-          cell.isFgDefault() ? "" : "a foreground colour",
-          cell.isBgDefault() ? "" : "a background colour",
-          cell.isBold() ? "bold" : "",
-          cell.isDim() ? "dim" : "",
-          cell.isItalic() ? "italic" : "",
-          cell.isUnderline() ? "underline" : "",
-          cell.isBlink() ? "blink" : "",
-          cell.isInverse() ? "inverse" : "",
-          cell.isInvisible() ? "invisible" : "",
-          cell.isStrikethrough() ? "strikethrough" : "",
-          cell.isOverline() ? "overline" : "",
-        ].filter(Boolean);
-        if (styles.length > 0) {
-          found.push(`row ${i + 1}, column ${x + 1} (${JSON.stringify(cell.getChars() || " ")}): ${styles.join(", ")}`);
+        const style = cellStyle(cell);
+        if (style !== "" && !allowed.has(style)) {
+          found.push(`row ${i + 1}, column ${x + 1} (${JSON.stringify(cell.getChars() || " ")}): ${style}`);
           break; // One cell a row says enough.
         }
       }
     }
     return found;
+  }
+
+  /** The colours and attributes of the row's first character ("" when plain, or when the row is blank). */
+  rowStyle(index: number): string {
+    const row = this.xterm.buffer.active.getLine(index);
+    const cell = this.xterm.buffer.active.getNullCell();
+    for (let x = 0; row !== undefined && x < row.length; x++) {
+      row.getCell(x, cell);
+      if (cell.getChars().trim() !== "") return cellStyle(cell);
+    }
+    return "";
   }
 
   /** The buffer row the cursor is on (scrollback rows counted). */
@@ -395,4 +429,46 @@ export class PtyTerminal implements Display {
     const readings = this.cursorLines();
     return readings.find((r) => r.before.startsWith(prompt)) ?? readings[0]!;
   }
+}
+
+/** What of a style shows on a blank cell: its background, and lines drawn through it. */
+const SHOWS_ON_BLANK = /^(a background colour|inverse|underline|strikethrough|overline)/;
+
+/** The part of a style (cellStyle's words) that a blank cell shows. */
+function blankStyle(style: string): string {
+  return style
+    .split(", ")
+    .filter((part) => SHOWS_ON_BLANK.test(part))
+    .join(", ");
+}
+
+/**
+ * A cell's colours (with their numbers, so two colours differ) and attributes, in words; ""
+ * when plain. Of a blank cell, only what shows on it (a foreground colour does not).
+ */
+function cellStyle(cell: IBufferCell): string {
+  const style = fullStyle(cell);
+  return cell.getChars().trim() === "" ? blankStyle(style) : style;
+}
+
+function fullStyle(cell: IBufferCell): string {
+  const colour = (isDefault: boolean, isRGB: boolean, value: number): string =>
+    isDefault ? "" : isRGB ? `#${value.toString(16).padStart(6, "0")}` : `colour ${value}`;
+  const fg = colour(cell.isFgDefault(), cell.isFgRGB(), cell.getFgColor());
+  const bg = colour(cell.isBgDefault(), cell.isBgRGB(), cell.getBgColor());
+  return [
+    fg ? `a foreground colour (${fg})` : "",
+    bg ? `a background colour (${bg})` : "",
+    cell.isBold() ? "bold" : "",
+    cell.isDim() ? "dim" : "",
+    cell.isItalic() ? "italic" : "",
+    cell.isUnderline() ? "underline" : "",
+    cell.isBlink() ? "blink" : "",
+    cell.isInverse() ? "inverse" : "",
+    cell.isInvisible() ? "invisible" : "",
+    cell.isStrikethrough() ? "strikethrough" : "",
+    cell.isOverline() ? "overline" : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
 }

@@ -109,6 +109,22 @@ export const clientChecks: Check[] = [
     },
   }),
   check({
+    id: "client/normal-screen",
+    name: "prints on the terminal's normal screen, so lines that scroll off stay in its scrollback",
+    section: "11 The client",
+    hint: "do not switch to the alternate screen (full-screen curses, prompt_toolkit's full_screen=True, \\e[?1049h): print each line and let the terminal scroll, as a shell does",
+    async run(ctx) {
+      const { client, conn } = await joinClient(ctx);
+      const lines = Array.from({ length: 30 }, (_, i) => `Tiger(4242): line ${i + 1} of 30`);
+      await conn.send(lines.map((line) => line + "\n").join(""));
+      await client.expectLines(lines.slice(-3), "the client shows the last three lines");
+      if (client.term.usedAlternateScreen()) {
+        throw new CheckFailure("the client prints on the normal screen, whose rows the terminal keeps in its scrollback as they scroll off", "the normal screen throughout", "it switched to the alternate screen (a full-screen program's): the rows that scroll off it are lost to the user");
+      }
+      await client.expectLines(lines, "all 30 lines stay on the screen or in its scrollback, in order");
+    },
+  }),
+  check({
     id: "client/split-lines",
     name: "shows a line that arrives in pieces as one line, and two lines that arrive together as two",
     section: "2 Framing",
@@ -343,8 +359,11 @@ export const clientChecks: Check[] = [
       await conn.send("Nc(4244): \x1b[31mred\x1b[0m \x1b[1;4mbold\x1b[0m\x1b[2J\x1b[3J\x1b[H\x1b]0;pwned\x07\x07\x1b[A\x1b[2K\nTiger(4242): after the escapes\n");
       await client.expectLines(["Tiger(4242): after the escapes"], "the client shows the line after the escapes");
       // The client may style its own prompt: only the rows that show what was received, and titles or bells, are judged.
-      const received = new Set(client.term.textRows().flatMap((row, i) => (/^(Nc\(4244\)|Tiger\(4242\)): /.test(row.text) ? [i] : [])));
-      const obeyed = [...client.term.effects().slice(effects), ...client.term.styledCells(received)];
+      // It may give all it prints a style of its own (curses paints every cell): the style of the line before the escapes.
+      const rows = client.term.textRows();
+      const received = new Set(rows.flatMap((row, i) => (/^(Nc\(4244\)|Tiger\(4242\)): /.test(row.text) ? [i] : [])));
+      const own = new Set([client.term.rowStyle(rows.findIndex((row) => row.text.trimEnd() === "Tiger(4242): before the escapes"))]);
+      const obeyed = [...client.term.effects().slice(effects), ...client.term.styledCells(received, own)];
       if (obeyed.length > 0) throw new CheckFailure("the lines received show as plain text, and nothing else happened", "no colour, attribute, title or bell", obeyed.join("; "));
       await client.expectLines(["Tiger(4242): before the escapes"], "the line before the escapes is still on the screen: nothing was cleared or erased");
       await client.expectLines([/^Nc\(4244\): .*red.*bold/], "the text around the escapes shows", { expected: "Nc(4244): ... red ... bold ..." });

@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { findBlocks, type LineMatcher } from "../../e2e/display.js";
 import { describeExit } from "../../e2e/expectations.js";
-import { KEYS, type Key } from "../../e2e/keys.js";
+import type { Key } from "../../e2e/keys.js";
 import { PtyTerminal, type ExitStatus } from "../../e2e/terminal.js";
 import { normaliseRows, PortNames } from "../../e2e/transcript.js";
 import { waitUntil, WaitTimeout } from "../../e2e/wait.js";
@@ -38,7 +38,7 @@ export class TerminalProgram implements Owned {
 
   press(key: Key): void {
     this.ctx.log(`${this.name}: pressed ${key}`);
-    this.term.write(KEYS[key]);
+    this.term.press(key);
   }
 
   /** The row the cursor is on: lines that appear later start there or below. */

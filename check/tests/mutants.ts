@@ -635,4 +635,13 @@ export const MUTANTS: Mutant[] = [
     cause: /blank lines cost nothing/,
     scope: "targeted",
   },
+  {
+    id: "alternate-screen",
+    bug: "switches to the alternate screen, as full-screen programs do",
+    file: "client.py",
+    edits: [["        reader, self.writer = await asyncio.open_connection(sock=self.sock)\n", "        reader, self.writer = await asyncio.open_connection(sock=self.sock)\n        sys.stdout.write(\"\\x1b[?1049h\")\n        sys.stdout.flush()\n"]],
+    catches: ["client/normal-screen"],
+    cause: /alternate screen/,
+    scope: "targeted",
+  },
 ];

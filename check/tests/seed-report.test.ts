@@ -20,6 +20,7 @@ group("the seed report's server, rebuilt", () => {
       "server-robustness/refusal-frees-slot",
       "server-robustness/refusal-closes",
       "server-robustness/flood-slowed",
+      "server-robustness/flood-blank-lines",
       "server-robustness/flood-bytes",
       "server-robustness/flood-others-flow",
       "server-robustness/stalled-reader",
