@@ -510,9 +510,10 @@ class ScenarioRun {
         met: () => {
           if (!client.term.settled()) return false;
           const prompts = [NICKNAME_PROMPT, client.prompt].map((p) => p.trimEnd());
-          const received = new Set(client.term.rows().flatMap((row, i) => (prompts.some((p) => row.startsWith(p)) ? [] : [i])));
+          const rows = client.term.rows();
+          const received = new Set(rows.flatMap((row, i) => (prompts.some((p) => row.startsWith(p)) ? [] : [i])));
           // A style the client gives all it prints (curses paints every cell) is its own: the style of the first line it received.
-          const first = [...received].find((i) => client.term.rows()[i]!.trim() !== "");
+          const first = [...received].find((i) => rows[i]!.trim() !== "");
           const own = new Set(first === undefined ? [] : [client.term.rowStyle(first)]);
           const styling = [...client.term.effects(), ...client.term.styledCells(received, own)];
           if (styling.length > 0) throw new Error(`${client.name} shows more than plain text:\n${styling.map((s) => `  - ${s}`).join("\n")}`);

@@ -245,16 +245,15 @@ export class PtyTerminal implements Display {
    */
   textRows(): TextRow[] {
     const buffer = this.xterm.buffer.active;
-    const rows: TextRow[] = [];
+    const cols = this.xterm.cols;
     const cell = buffer.getNullCell();
-    for (let i = 0; i < buffer.length; i++) {
-      const row = buffer.getLine(i);
-      if (row === undefined) continue;
-      const text = row.translateToString(true);
-      const after = buffer.getLine(i + 1);
+    const lines = Array.from({ length: buffer.length }, (_, i) => buffer.getLine(i)!);
+    const texts = lines.map((line) => line.translateToString(true));
+    const rows: TextRow[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const [row, text, after] = [lines[i]!, texts[i]!, lines[i + 1]];
       const end = this.writtenUpTo(row);
-      const cols = this.xterm.cols;
-      const indentFollows = after !== undefined && !after.isWrapped && after.translateToString(true).startsWith(HANGING_INDENT);
+      const indentFollows = after !== undefined && !after.isWrapped && texts[i + 1]!.startsWith(HANGING_INDENT);
       // A wide character that did not fit in the last column went to the next row, leaving that cell unwritten.
       const wideWentOn = end === cols - 1 && after?.getCell(indentFollows ? HANGING_INDENT.length : 0, cell)?.getWidth() === 2;
       if (after?.isWrapped === true) rows.push({ text, next: "continues" });
