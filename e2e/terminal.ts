@@ -247,13 +247,15 @@ export class PtyTerminal implements Display {
     const buffer = this.xterm.buffer.active;
     const cols = this.xterm.cols;
     const cell = buffer.getNullCell();
-    const lines = Array.from({ length: buffer.length }, (_, i) => buffer.getLine(i)!);
-    const texts = lines.map((line) => line.translateToString(true));
     const rows: TextRow[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const [row, text, after] = [lines[i]!, texts[i]!, lines[i + 1]];
+    let row = buffer.getLine(0);
+    let text = row?.translateToString(true) ?? "";
+    for (let i = 0; row !== undefined; i++) {
+      // Each row is read once: as the next row of this one, then as the row itself.
+      const after = buffer.getLine(i + 1);
+      const afterText = after?.translateToString(true) ?? "";
       const end = this.writtenUpTo(row);
-      const indentFollows = after !== undefined && !after.isWrapped && texts[i + 1]!.startsWith(HANGING_INDENT);
+      const indentFollows = after !== undefined && !after.isWrapped && afterText.startsWith(HANGING_INDENT);
       // A wide character that did not fit in the last column went to the next row, leaving that cell unwritten.
       const wideWentOn = end === cols - 1 && after?.getCell(indentFollows ? HANGING_INDENT.length : 0, cell)?.getWidth() === 2;
       if (after?.isWrapped === true) rows.push({ text, next: "continues" });
@@ -263,6 +265,7 @@ export class PtyTerminal implements Display {
       else if (indentFollows) rows.push({ text: text + " ".repeat(cols - end), next: "may-continue" });
       else if (end === cols - 1) rows.push({ text, next: "may-continue" });
       else rows.push({ text, next: "ends" });
+      [row, text] = [after, afterText];
     }
     return rows;
   }
