@@ -10,6 +10,12 @@ import type { Watchable } from "./wait.js";
 export interface TextRow {
   text: string;
   next: "continues" | "may-continue" | "ends";
+  /**
+   * The row's last cell is a blank, before a wide character the terminal wrapped: that
+   * blank may be text or not (GNU readline writes a space there and erases it, which an
+   * xterm forgets and xterm.js keeps); a person cannot tell.
+   */
+  edgeBlank?: boolean;
 }
 
 export interface Display extends Watchable {
@@ -38,26 +44,53 @@ function lineMatches(line: string, matcher: LineMatcher): boolean {
 /** What a client may start the rows of a line it broke itself with (PROTOCOL.md section 11). */
 export const HANGING_INDENT = "  ";
 
+/** Ways of reading the rows of a line so far: as shown, and without the hanging indent of the rows a program broke. */
+export interface Readings {
+  asShown: string[];
+  unindented: string[];
+}
+
+/** No line has more readings than this (each blank at the edge doubles them). */
+const MAX_READINGS = 16;
+
+export const NO_READINGS: Readings = { asShown: [""], unindented: [""] };
+
+function cross(readings: string[], texts: string[]): string[] {
+  if (readings.length === 1 && texts.length === 1) return [readings[0]! + texts[0]!];
+  return readings.flatMap((reading) => texts.map((text) => reading + text)).slice(0, MAX_READINGS);
+}
+
+/**
+ * The readings with one more row of the line: its text (or `text`, a part of it), without
+ * its hanging indent too when the program broke the row before (`broken`), and both with
+ * and without a blank at its edge.
+ */
+export function extendReadings(readings: Readings, row: TextRow, broken: boolean, text = row.text): Readings {
+  const texts = row.edgeBlank && text === row.text ? [text, text.slice(0, -1)] : [text];
+  const unindented = broken && text.startsWith(HANGING_INDENT) ? texts.map((t) => t.slice(HANGING_INDENT.length)) : texts;
+  return { asShown: cross(readings.asShown, texts), unindented: cross(readings.unindented, unindented) };
+}
+
+/** Every reading, once. */
+export function allReadings(readings: Readings): string[] {
+  const { asShown, unindented } = readings;
+  if (asShown.length === 1 && unindented.length === 1) return asShown[0] === unindented[0] ? asShown : [asShown[0]!, unindented[0]!];
+  return [...new Set([...asShown, ...unindented])];
+}
+
 /**
  * Every way a line can start at row `start`: rows joined while the terminal wrapped them,
  * and, where a row is full, both ended there and joined with the next (a person cannot
  * tell whether the program or the terminal broke it), the row after a full one also without
- * its hanging indent. Pairs of [text, row after it].
+ * its hanging indent. A client indents every row it breaks, or none: two readings, not one
+ * per row. Pairs of [text, row after it].
  */
 function linesFrom(rows: readonly TextRow[], start: number): Array<[string, number]> {
   const lines: Array<[string, number]> = [];
-  // A client indents every row it breaks, or none: two readings, not one per row.
-  let asShown = "";
-  let unindented = "";
+  let readings = NO_READINGS;
   for (let i = start; i < rows.length; i++) {
-    const row = rows[i]!.text;
-    const brokenByProgram = i > start && rows[i - 1]!.next === "may-continue";
-    asShown += row;
-    unindented += brokenByProgram && row.startsWith(HANGING_INDENT) ? row.slice(HANGING_INDENT.length) : row;
-    if (rows[i]!.next !== "continues") {
-      lines.push([asShown, i + 1]);
-      if (unindented !== asShown) lines.push([unindented, i + 1]);
-    }
+    readings = extendReadings(readings, rows[i]!, i > start && rows[i - 1]!.next === "may-continue");
+    if (rows[i]!.next !== "continues") for (const text of allReadings(readings)) lines.push([text, i + 1]);
     if (rows[i]!.next === "ends") break;
   }
   return lines;

@@ -48,6 +48,31 @@ describe("pty terminal", () => {
     await term.destroy(Date.now() + 5_000);
   });
 
+  it("reads a blank GNU readline leaves in the last column before a wrapped wide character both as text and as none", async () => {
+    // readline writes a space into column 80 and erases it (EL) with the wrap pending: an xterm erases it, xterm.js keeps it.
+    const term = await printed("x".repeat(79) + " \\033[K가나");
+    expect(findBlocks(term.textRows(), ["x".repeat(79) + "가나"])).toEqual([0]);
+    expect(findBlocks(term.textRows(), ["x".repeat(79) + " 가나"])).toEqual([0]);
+    expect(term.cursorLines().map((line) => line.before)).toEqual(expect.arrayContaining(["x".repeat(79) + "가나"]));
+    await term.destroy(Date.now() + 5_000);
+  });
+
+  it("reads an input line a program broke with the hanging indent without it too", async () => {
+    const term = await printed("Lion: " + "y".repeat(74) + "\\r\\n  zz");
+    expect(term.cursorLines().map((line) => line.before)).toEqual(expect.arrayContaining(["Lion: " + "y".repeat(74) + "zz", "Lion: " + "y".repeat(74) + "  zz"]));
+    await term.destroy(Date.now() + 5_000);
+  });
+
+  it("reads the alternate screen's rows once each, though its buffer is full", async () => {
+    // A full buffer's getLine wraps past its last row to its first: reading on would never end.
+    const term = await printed("\\033[?1049h" + Array.from({ length: 30 }, (_, i) => `row ${i + 1}`).join("\\r\\n"));
+    expect(term.usedAlternateScreen()).toBe(true);
+    const rows = term.textRows();
+    expect(rows).toHaveLength(24);
+    expect(rows.at(-1)).toEqual({ text: "row 30", next: "ends" });
+    await term.destroy(Date.now() + 5_000);
+  });
+
   it("joins a wrapped line whose wide character did not fit in the last column", async () => {
     // "a" then 40 two-column syllables: the 40th would straddle column 80 and wraps whole.
     const text = "a" + "가".repeat(40);

@@ -5,7 +5,7 @@ import xtermHeadless, { type IBufferCell, type IBufferLine } from "@xterm/headle
 import unicode11 from "@xterm/addon-unicode11";
 import serialize from "@xterm/addon-serialize";
 import { AsciicastRecorder } from "./asciicast.js";
-import { HANGING_INDENT, type Display, type TextRow } from "./display.js";
+import { extendReadings, HANGING_INDENT, NO_READINGS, type Display, type Readings, type TextRow } from "./display.js";
 import { ChangeNotifier, waitUntil } from "./wait.js";
 import { keyBytes, type Key } from "./keys.js";
 
@@ -248,17 +248,23 @@ export class PtyTerminal implements Display {
     const cols = this.xterm.cols;
     const cell = buffer.getNullCell();
     const rows: TextRow[] = [];
-    let row = buffer.getLine(0);
+    // getLine past the last row is not always undefined: a full buffer (the alternate screen's) wraps around to its first.
+    const line = (i: number): IBufferLine | undefined => (i < buffer.length ? buffer.getLine(i) : undefined);
+    let row = line(0);
     let text = row?.translateToString(true) ?? "";
     for (let i = 0; row !== undefined; i++) {
       // Each row is read once: as the next row of this one, then as the row itself.
-      const after = buffer.getLine(i + 1);
+      const after = line(i + 1);
       const afterText = after?.translateToString(true) ?? "";
       const end = this.writtenUpTo(row);
       const indentFollows = after !== undefined && !after.isWrapped && afterText.startsWith(HANGING_INDENT);
       // A wide character that did not fit in the last column went to the next row, leaving that cell unwritten.
       const wideWentOn = end === cols - 1 && after?.getCell(indentFollows ? HANGING_INDENT.length : 0, cell)?.getWidth() === 2;
-      if (after?.isWrapped === true) rows.push({ text, next: "continues" });
+      if (after?.isWrapped === true) {
+        // A blank in the last column, then a wide character the terminal wrapped: GNU readline's " \e[K", which an xterm erases.
+        const edgeBlank = end === cols && text.endsWith(" ") && after.getCell(0, cell)?.getWidth() === 2;
+        rows.push(edgeBlank ? { text, next: "continues", edgeBlank } : { text, next: "continues" });
+      }
       else if (end === cols || wideWentOn) rows.push({ text, next: "may-continue" });
       // A program that draws with cursor moves (curses) skips blanks already on the screen:
       // a row it broke may end short of the edge, its blanks never written but seen.
@@ -327,8 +333,9 @@ export class PtyTerminal implements Display {
 
   /** The colours and attributes of the row's first character ("" when plain, or when the row is blank). */
   rowStyle(index: number): string {
-    const row = this.xterm.buffer.active.getLine(index);
-    const cell = this.xterm.buffer.active.getNullCell();
+    const buffer = this.xterm.buffer.active;
+    const row = index >= 0 && index < buffer.length ? buffer.getLine(index) : undefined;
+    const cell = buffer.getNullCell();
     for (let x = 0; row !== undefined && x < row.length; x++) {
       row.getCell(x, cell);
       if (cell.getChars().trim() !== "") return cellStyle(cell);
@@ -408,22 +415,26 @@ export class PtyTerminal implements Display {
     const current = buffer.getLine(row);
     const continues = (rows[row]?.next ?? "ends") !== "ends";
     const head = current?.translateToString(false, 0, buffer.cursorX) ?? "";
-    let after = current?.translateToString(continues, buffer.cursorX) ?? "";
-    for (let r = row + 1; r < rows.length && rows[r - 1]!.next !== "ends"; r++) after += rows[r]!.text;
-    after = after.trimEnd();
-    const readings: CursorLine[] = [];
-    let above = "";
+    // What follows the cursor: the rest of its row, then the rows the line goes on in.
+    let after: Readings = { asShown: [current?.translateToString(continues, buffer.cursorX) ?? ""], unindented: [""] };
+    after.unindented = after.asShown;
+    for (let r = row + 1; r < rows.length && rows[r - 1]!.next !== "ends"; r++) after = extendReadings(after, rows[r]!, rows[r - 1]!.next === "may-continue");
+    const readings = new Map<string, CursorLine>();
     for (let start = row; start >= 0; start--) {
-      if (start < row) {
-        const next = rows[start]!.next;
-        if (next === "ends") break;
-        above = rows[start]!.text + above;
-      }
+      if (start < row && rows[start]!.next === "ends") break;
       // A row that the terminal wrapped from the one above cannot start the line.
       if (start > 0 && rows[start - 1]!.next === "continues") continue;
-      readings.push({ before: above + head, after });
+      let before = NO_READINGS;
+      for (let r = start; r < row; r++) before = extendReadings(before, rows[r]!, r > start && rows[r - 1]!.next === "may-continue");
+      before = extendReadings(before, rows[row] ?? { text: head, next: "ends" }, row > start && rows[row - 1]!.next === "may-continue", head);
+      // A client indents every row it breaks, or none: the unindented readings go together.
+      const pairs = [
+        ...before.asShown.flatMap((b) => after.asShown.map((a) => [b, a] as const)),
+        ...before.unindented.flatMap((b) => after.unindented.map((a) => [b, a] as const)),
+      ];
+      for (const [b, a] of pairs) readings.set(`${b}\u0000${a}`, { before: b, after: a.trimEnd() });
     }
-    return readings;
+    return [...readings.values()];
   }
 
   /** The nearest reading of the input line that starts with the prompt, or the nearest one. */

@@ -45,6 +45,9 @@ function printFailures(report) {
     }
   }
   if (failures.length > 0) console.log(`\nFailed (${failures.length}):\n${failures.join("\n")}\n`);
+  // A worker that crashed (out of memory) leaves its file's other tests pending, not failed.
+  const notRun = report.testResults.flatMap((file) => file.assertionResults.filter((test) => test.status === "pending" || test.status === "skipped").map((test) => test.fullName));
+  if (notRun.length > 0) console.log(`Did not run (${notRun.length}): skipped, or their worker died:\n${notRun.map((name) => `    ${name}`).join("\n")}\n`);
 }
 
 const status = typecheck.status !== 0 ? 1 : (run.status ?? 1);
