@@ -53,22 +53,24 @@ export interface Readings {
 /** No line has more readings than this (each blank at the edge doubles them). */
 const MAX_READINGS = 16;
 
-export const NO_READINGS: Readings = { asShown: [""], unindented: [""] };
-
 function cross(readings: string[], texts: string[]): string[] {
   if (readings.length === 1 && texts.length === 1) return [readings[0]! + texts[0]!];
   return readings.flatMap((reading) => texts.map((text) => reading + text)).slice(0, MAX_READINGS);
 }
 
 /**
- * The readings with one more row of the line: its text (or `text`, a part of it), without
- * its hanging indent too when the program broke the row before (`broken`), and both with
- * and without a blank at its edge.
+ * The readings of one row (or of `text`, a part of it): without its hanging indent too
+ * when the program broke the row before (`broken`), and both with and without a blank at
+ * its edge.
  */
-export function extendReadings(readings: Readings, row: TextRow, broken: boolean, text = row.text): Readings {
+export function rowReadings(row: TextRow, broken: boolean, text = row.text): Readings {
   const texts = row.edgeBlank && text === row.text ? [text, text.slice(0, -1)] : [text];
-  const unindented = broken && text.startsWith(HANGING_INDENT) ? texts.map((t) => t.slice(HANGING_INDENT.length)) : texts;
-  return { asShown: cross(readings.asShown, texts), unindented: cross(readings.unindented, unindented) };
+  return { asShown: texts, unindented: broken && text.startsWith(HANGING_INDENT) ? texts.map((t) => t.slice(HANGING_INDENT.length)) : texts };
+}
+
+/** The readings of rows followed by those of the rows after them. */
+export function joinReadings(first: Readings, then: Readings): Readings {
+  return { asShown: cross(first.asShown, then.asShown), unindented: cross(first.unindented, then.unindented) };
 }
 
 /** Every reading, once. */
@@ -83,15 +85,31 @@ export function allReadings(readings: Readings): string[] {
  * and, where a row is full, both ended there and joined with the next (a person cannot
  * tell whether the program or the terminal broke it), the row after a full one also without
  * its hanging indent. A client indents every row it breaks, or none: two readings, not one
- * per row. Pairs of [text, row after it].
+ * per row (more only where a row has a blank at its edge). Pairs of [text, row after it].
  */
 function linesFrom(rows: readonly TextRow[], start: number): Array<[string, number]> {
   const lines: Array<[string, number]> = [];
-  let readings = NO_READINGS;
+  // Two strings while no row has an edge blank (the usual case, on every poll of a wait).
+  let asShown = "";
+  let unindented = "";
+  let readings: Readings | undefined;
   for (let i = start; i < rows.length; i++) {
-    readings = extendReadings(readings, rows[i]!, i > start && rows[i - 1]!.next === "may-continue");
-    if (rows[i]!.next !== "continues") for (const text of allReadings(readings)) lines.push([text, i + 1]);
-    if (rows[i]!.next === "ends") break;
+    const row = rows[i]!;
+    const broken = i > start && rows[i - 1]!.next === "may-continue";
+    if (readings === undefined && row.edgeBlank !== true) {
+      asShown += row.text;
+      unindented += broken && row.text.startsWith(HANGING_INDENT) ? row.text.slice(HANGING_INDENT.length) : row.text;
+    } else {
+      readings = joinReadings(readings ?? { asShown: [asShown], unindented: [unindented] }, rowReadings(row, broken));
+    }
+    if (row.next !== "continues") {
+      if (readings !== undefined) for (const text of allReadings(readings)) lines.push([text, i + 1]);
+      else {
+        lines.push([asShown, i + 1]);
+        if (unindented !== asShown) lines.push([unindented, i + 1]);
+      }
+    }
+    if (row.next === "ends") break;
   }
   return lines;
 }

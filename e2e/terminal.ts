@@ -5,7 +5,7 @@ import xtermHeadless, { type IBufferCell, type IBufferLine } from "@xterm/headle
 import unicode11 from "@xterm/addon-unicode11";
 import serialize from "@xterm/addon-serialize";
 import { AsciicastRecorder } from "./asciicast.js";
-import { extendReadings, HANGING_INDENT, NO_READINGS, type Display, type Readings, type TextRow } from "./display.js";
+import { HANGING_INDENT, joinReadings, rowReadings, type Display, type Readings, type TextRow } from "./display.js";
 import { ChangeNotifier, waitUntil } from "./wait.js";
 import { keyBytes, type Key } from "./keys.js";
 
@@ -415,24 +415,27 @@ export class PtyTerminal implements Display {
     const current = buffer.getLine(row);
     const continues = (rows[row]?.next ?? "ends") !== "ends";
     const head = current?.translateToString(false, 0, buffer.cursorX) ?? "";
+    const broken = (r: number): boolean => r > 0 && rows[r - 1]!.next === "may-continue";
     // What follows the cursor: the rest of its row, then the rows the line goes on in.
-    let after: Readings = { asShown: [current?.translateToString(continues, buffer.cursorX) ?? ""], unindented: [""] };
-    after.unindented = after.asShown;
-    for (let r = row + 1; r < rows.length && rows[r - 1]!.next !== "ends"; r++) after = extendReadings(after, rows[r]!, rows[r - 1]!.next === "may-continue");
+    const rest = current?.translateToString(continues, buffer.cursorX) ?? "";
+    let after: Readings = { asShown: [rest], unindented: [rest] };
+    for (let r = row + 1; r < rows.length && rows[r - 1]!.next !== "ends"; r++) after = joinReadings(after, rowReadings(rows[r]!, broken(r)));
     const readings = new Map<string, CursorLine>();
-    for (let start = row; start >= 0; start--) {
-      if (start < row && rows[start]!.next === "ends") break;
-      // A row that the terminal wrapped from the one above cannot start the line.
-      if (start > 0 && rows[start - 1]!.next === "continues") continue;
-      let before = NO_READINGS;
-      for (let r = start; r < row; r++) before = extendReadings(before, rows[r]!, r > start && rows[r - 1]!.next === "may-continue");
-      before = extendReadings(before, rows[row] ?? { text: head, next: "ends" }, row > start && rows[row - 1]!.next === "may-continue", head);
+    const add = (before: Readings): void => {
       // A client indents every row it breaks, or none: the unindented readings go together.
-      const pairs = [
-        ...before.asShown.flatMap((b) => after.asShown.map((a) => [b, a] as const)),
-        ...before.unindented.flatMap((b) => after.unindented.map((a) => [b, a] as const)),
-      ];
-      for (const [b, a] of pairs) readings.set(`${b}\u0000${a}`, { before: b, after: a.trimEnd() });
+      for (const [befores, afters] of [[before.asShown, after.asShown], [before.unindented, after.unindented]] as const) {
+        for (const b of befores) for (const a of afters) readings.set(`${b}\u0000${a}`, { before: b, after: a.trimEnd() });
+      }
+    };
+    // A row that the terminal wrapped from the one above cannot start the line.
+    const canStart = (r: number): boolean => !(r > 0 && rows[r - 1]!.next === "continues");
+    const cursorRow = rows[row] ?? { text: head, next: "ends" };
+    if (canStart(row)) add(rowReadings(cursorRow, false, head));
+    // Going up, row by row: the rows below a start, read as continuations of the line it starts.
+    let below = rowReadings(cursorRow, broken(row), head);
+    for (let start = row - 1; start >= 0 && rows[start]!.next !== "ends"; start--) {
+      if (canStart(start)) add(joinReadings(rowReadings(rows[start]!, false), below));
+      below = joinReadings(rowReadings(rows[start]!, broken(start)), below);
     }
     return [...readings.values()];
   }
