@@ -128,7 +128,8 @@ export class PtyTerminal implements Display {
       });
       this.changes.notify();
     });
-    // node-pty reports the exit once the pty has been read to its end (EIO), so no output is lost.
+    // node-pty reports the exit once the pty has been read to its end (EIO). On Linux a program's
+    // last write just before it exits can still be lost now and then (node-pty issues 72 and 726).
     this.pty.onExit(({ exitCode, signal }) => {
       this.exitStatus = { exitCode, signal: signal ?? 0 };
       this.changes.notify();
