@@ -50,7 +50,7 @@ export class TerminalProgram implements Owned {
   async expectLines(block: readonly LineMatcher[], what: string, options: { since?: number; within?: number; expected?: string } = {}): Promise<void> {
     const since = options.since ?? 0;
     const found = (): boolean => findBlocks(this.term.textRows(), block, trimEnd).some((row) => row >= since);
-    const expected = options.expected ?? block.map((line) => (typeof line === "string" ? line : String(line))).join("\n");
+    const expected = options.expected ?? blockText(block);
     await this.waitOrFail(found, what, expected, options.within);
   }
 
@@ -69,8 +69,7 @@ export class TerminalProgram implements Owned {
     const found = (): boolean =>
       this.term.cursorLines().some((line) => line.before === before && line.after === after) &&
       findBlocks(this.term.textRows(), block, trimEnd).some((row) => row + block.length <= this.term.cursorRow());
-    const lines = block.map((line) => (typeof line === "string" ? line : String(line))).join("\n");
-    await this.waitOrFail(found, what, `${lines}\nthen, below, the input line ${quoteText(before + "▮" + after)} (▮: the cursor)`, within, () => this.inputLineAndScreen());
+    await this.waitOrFail(found, what, `${blockText(block)}\nthen, below, the input line ${quoteText(before + "▮" + after)} (▮: the cursor)`, within, () => this.inputLineAndScreen());
   }
 
   /** The input line as it reads now, and the screen: what a failed wait for the input line shows. */
@@ -126,4 +125,9 @@ export class TerminalProgram implements Owned {
       throw new CheckFailure(what, expected, `${actual ? actual() : `not within ${formatSeconds(within)}${exited}; the screen:\n${this.screen()}`}`);
     }
   }
+}
+
+/** A block of expected lines as the failure text shows it, one a row (a pattern as /.../). */
+function blockText(block: readonly LineMatcher[]): string {
+  return block.map((line) => (typeof line === "string" ? line : String(line))).join("\n");
 }
