@@ -66,6 +66,17 @@ async function streamEndsWith(url: string, text: string, timeoutMs = 5_000): Pro
   }
 }
 
+/** Sends one command to Redis on a connection of its own. */
+async function redisCommand(url: string, args: string[]): Promise<unknown> {
+  const redis = createClient({ url, RESP: 2 });
+  await redis.connect();
+  try {
+    return await redis.sendCommand(args);
+  } finally {
+    redis.destroy();
+  }
+}
+
 describe("cluster faults", () => {
   it("Redis stops and comes back (append-only file, a password): members are told, keep their place, and lose, repeat or reorder nothing", async () => {
     const redis = await redisServer({ persistent: true, args: ["--requirepass", "s3cret-pw"] });
@@ -176,6 +187,29 @@ describe("cluster faults", () => {
     await lion.waitForLine(`Tiger(${tiger2.port}) has joined the chatroom!!`);
     expect(lion.chat.at(-2)).toBe("Now participants: 2");
     expect(tiger.chat.filter((line) => line === DROPPED)).toHaveLength(1);
+  });
+
+  it("a newcomer on a server Redis no longer lists: the server registers again at once and the newcomer joins the room, not a ghost of it", async () => {
+    const redis = await redisServer();
+    // A long ttl: the heartbeat would find out only seconds later; the join must not wait for it.
+    const flags = ["--cluster-ttl-ms", "30000"];
+    const a = await chatServer(redis.url, flags);
+    const b = await chatServer(redis.url, flags);
+    const lion = await client(a.port, "Lion");
+    const id = /This server's id in the cluster: (\S+)/.exec(b.stdout)![1]!;
+    await redisCommand(redis.url, ["SREM", "dummy-chat:main:servers", id]);
+
+    const tiger = await client(b.port, "Tiger");
+    await lion.waitForLine(`Tiger(${tiger.port}) has joined the chatroom!!`);
+    expect(lion.chat.at(-2)).toBe("Now participants: 2");
+    await b.waitForOutput(/>>> Redis no longer lists this server \(the other servers took it for dead after no heartbeat for 30000 ms, or Redis restarted without its data\): registered again\n/);
+    expect(await redisCommand(redis.url, ["SISMEMBER", "dummy-chat:main:servers", id])).toBe(1);
+    tiger.send("still here\n");
+    await lion.waitForLine(`Tiger(${tiger.port}): still here`);
+    // Tiger is a member of the registered server: when it goes, the room sees it leave.
+    tiger.socket.end();
+    await lion.waitForLine(`User "Tiger" left chatroom.`);
+    expect(tiger.chat).not.toContain(DROPPED);
   });
 
   it("Redis restarts without its data: every server closes its members with one line, registers again, and the room starts afresh", async () => {

@@ -72,6 +72,11 @@ export class RedisRoom implements RoomService {
   private downSince: number | null = null;
   private cutOffTimer: NodeJS.Timeout | undefined;
   private toldCutOff = false;
+  /**
+   * Registrations sent so far. Commands go out in order on one connection, so a reply that
+   * says "unlisted" to a command sent before the latest registration is out of date.
+   */
+  private registrations = 0;
   private readonly where: string;
 
   constructor(
@@ -101,7 +106,11 @@ export class RedisRoom implements RoomService {
     );
     this.heartbeat = new Heartbeat(options.ttlMs, {
       ready: () => this.command.isReady && !this.closing,
-      beat: async () => Number(await this.script("HEARTBEAT", [this.keys.servers, this.keys.alive], [this.serverId, String(options.ttlMs)])) === 1,
+      beat: async () => {
+        const sentAt = this.registrations;
+        const listed = Number(await this.script("HEARTBEAT", [this.keys.servers, this.keys.alive], [this.serverId, String(options.ttlMs)])) === 1;
+        return listed || sentAt !== this.registrations;
+      },
       reap: async () => {
         const flat = (await this.script("REAP", [], [this.prefix, String(options.streamMax), this.serverId, ""])) as Array<string | number>;
         const pairs: Array<[string, number]> = [];
@@ -132,19 +141,39 @@ export class RedisRoom implements RoomService {
     const member: LocalMember = { id: (++this.nextMember).toString(36), peer, state: "pending" };
     this.byPeer.set(peer, member);
     this.byId.set(member.id, member);
-    const { stream, nicks, applied, last, members } = this.keys;
+    this.sendJoin(member, done, true);
+  }
+
+  /**
+   * Asks Redis to add the member (scripts.ts JOIN). When Redis no longer lists this server,
+   * the server registers again (its other members are told and closed: see dropped) and the
+   * joiner is sent once more, so that it joins the fresh registration, not a ghost one.
+   */
+  private sendJoin(member: LocalMember, done: (refusal: string | null) => void, mayRetry: boolean): void {
+    const { stream, nicks, applied, last, members, servers } = this.keys;
+    const peer = member.peer;
+    let sentAt = this.registrations;
     this.outbox.push(false, (seq) => ({
-      send: () =>
-        this.script("JOIN", [stream, nicks, applied, last, members], [this.serverId, String(seq), String(this.options.streamMax), member.id, peer.nick, peer.key, String(peer.port)]),
+      send: () => {
+        sentAt = this.registrations;
+        return this.script("JOIN", [stream, nicks, applied, last, members, servers], [this.serverId, String(seq), String(this.options.streamMax), member.id, peer.nick, peer.key, String(peer.port)]);
+      },
       settle: (reply) => {
         const [verdict, id] = reply as [string, string?];
         if (verdict === "ok") {
           member.joinId = id;
           done(null);
-        } else {
-          this.forget(member);
-          done(messages.nickTaken(peer.nick));
+          return;
         }
+        if (verdict === "unlisted" && member.state === "pending") {
+          if (sentAt === this.registrations) this.dropped();
+          if (mayRetry) return this.sendJoin(member, done, false);
+          this.forget(member);
+          member.peer.close(messages.clusterDropped(), 1_000);
+          return;
+        }
+        this.forget(member);
+        if (verdict !== "unlisted") done(messages.nickTaken(peer.nick));
       },
     }));
   }
@@ -211,7 +240,7 @@ export class RedisRoom implements RoomService {
     for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
       this.shas.set(name, await this.command.sendCommand<string>(["SCRIPT", "LOAD", SCRIPTS[name]]));
     }
-    const lastId = String(await this.script("REGISTER", [this.keys.servers, this.keys.alive, this.keys.last], [this.serverId, String(this.options.ttlMs)]));
+    const lastId = String(await this.register());
     this.count = await this.command.sendCommand<number>(["HLEN", this.keys.nicks]);
     this.reader = new StreamReader(
       this.blocking,
@@ -344,9 +373,19 @@ export class RedisRoom implements RoomService {
     this.log.notice(`Redis is back after ${seconds} s; ${this.outbox.size} held event${this.outbox.size === 1 ? "" : "s"} being sent`);
   }
 
-  /** The other servers took this one for dead: its members were taken out of the room. They are told, and closed; the server starts afresh. */
+  /** Registers this server in the room (again); returns the id of the stream's last entry. */
+  private register(): Promise<unknown> {
+    this.registrations++;
+    return this.script("REGISTER", [this.keys.servers, this.keys.alive, this.keys.last], [this.serverId, String(this.options.ttlMs)]);
+  }
+
+  /**
+   * The other servers took this one for dead: its members were taken out of the room. They
+   * are told, and closed; the server starts afresh. A joiner Redis has not answered yet is
+   * left alone: its own answer says whether it joined the fresh registration (sendJoin).
+   */
   private dropped(): void {
-    const members = [...this.byId.values()];
+    const members = [...this.byId.values()].filter((member) => member.state !== "pending" || member.joinId !== undefined);
     // Redis cannot say which: the others reaped this server, or Redis restarted without its data.
     const why = `Redis no longer lists this server (the other servers took it for dead after no heartbeat for ${this.options.ttlMs} ms, or Redis restarted without its data)`;
     if (members.length === 0) this.log.notice(`${why}: registered again`);
@@ -357,7 +396,7 @@ export class RedisRoom implements RoomService {
       this.forget(member);
       member.peer.close(messages.clusterDropped(), 1_000);
     }
-    void this.script("REGISTER", [this.keys.servers, this.keys.alive, this.keys.last], [this.serverId, String(this.options.ttlMs)]).catch(() => {});
+    void this.register().catch(() => {});
   }
 
   /** A pause before the reader tries again: short once its connection is back. */

@@ -28,7 +28,12 @@ local function append(stream, last, maxlen, fields)
 end
 `;
 
-/** KEYS: stream nicks applied last members. ARGV: server seq maxlen member nick key port. Returns {'ok', id} or {'taken'}. */
+/**
+ * KEYS: stream nicks applied last members servers. ARGV: server seq maxlen member nick key
+ * port. Returns {'ok', id}, {'taken'}, or {'unlisted'}: this server is not registered (the
+ * others took it for dead, or Redis lost its data), so a member it added now would be one
+ * nobody takes out if it stays unlisted.
+ */
 export const JOIN = `${APPEND}
 local s = sequence(KEYS[3], ARGV[1], ARGV[2])
 local owner = ARGV[1] .. ' ' .. ARGV[4]
@@ -36,8 +41,10 @@ if s == 'gap' then return redis.error_reply('GAP out of order') end
 if s == 'dup' then
   local raw = redis.call('HGET', KEYS[5], ARGV[4])
   if raw and redis.call('HGET', KEYS[2], ARGV[6]) == owner then return {'ok', cjson.decode(raw).id} end
+  if redis.call('SISMEMBER', KEYS[6], ARGV[1]) == 0 then return {'unlisted'} end
   return {'taken'}
 end
+if redis.call('SISMEMBER', KEYS[6], ARGV[1]) == 0 then return {'unlisted'} end
 if redis.call('HSETNX', KEYS[2], ARGV[6], owner) == 0 then return {'taken'} end
 local count = redis.call('HLEN', KEYS[2])
 local id = append(KEYS[1], KEYS[4], ARGV[3], {'type', 'join', 'server', ARGV[1], 'member', ARGV[4], 'nick', ARGV[5], 'port', ARGV[7], 'count', count})
