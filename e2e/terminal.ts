@@ -8,6 +8,7 @@ import { AsciicastRecorder } from "./asciicast.js";
 import { HANGING_INDENT, joinReadings, rowReadings, type Display, type Readings, type TextRow } from "./display.js";
 import { ChangeNotifier, waitUntil } from "./wait.js";
 import { keyBytes, type Key } from "./keys.js";
+import { keepLastOutput } from "./pty-last-output.js";
 
 const { Terminal: XTerm } = xtermHeadless;
 const { Unicode11Addon } = unicode11;
@@ -113,6 +114,7 @@ export class PtyTerminal implements Display {
       if (buffer.type === "alternate") this.alternateScreenUsed = true;
     });
     this.pty = spawn(file, args, { name: env.TERM!, cols, rows, cwd: options.cwd, env });
+    keepLastOutput(this.pty);
     this.pid = this.pty.pid;
     // A terminal answers queries (cursor position, device attributes): prompt_toolkit,
     // curses and others wait for the answer, so it goes back to the program as input.
@@ -128,8 +130,8 @@ export class PtyTerminal implements Display {
       });
       this.changes.notify();
     });
-    // node-pty reports the exit once the pty has been read to its end (EIO). On Linux a program's
-    // last write just before it exits can still be lost now and then (node-pty issues 72 and 726).
+    // node-pty reports the exit once the pty has been read to its end (EIO), or after 200 ms
+    // (then keepLastOutput reads what is left before node-pty lets the pty go).
     this.pty.onExit(({ exitCode, signal }) => {
       this.exitStatus = { exitCode, signal: signal ?? 0 };
       this.changes.notify();
