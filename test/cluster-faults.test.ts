@@ -212,7 +212,7 @@ describe("cluster faults", () => {
     expect(tiger.chat).not.toContain(DROPPED);
   });
 
-  it("Redis restarts without its data: every server closes its members with one line, registers again, and the room starts afresh", async () => {
+  it("Redis restarts without its data: every server closes its members with one line, registers again, and the room starts afresh, with a newcomer held through the outage", async () => {
     const redis = await redisServer({ persistent: false });
     const flags = ["--cluster-ttl-ms", "1000", "--cluster-outage-ms", "60000"];
     const a = await chatServer(redis.url, flags);
@@ -222,6 +222,11 @@ describe("cluster faults", () => {
     await lion.waitForLine("Now participants: 2");
 
     await redis.stop("SIGKILL");
+    // A newcomer while Redis is down: its join is held, and goes to the fresh room.
+    const early = await LineClient.open(a.port);
+    cleanup.push(async () => early.socket.destroy());
+    early.send("Early\n");
+    await a.waitForOutput(/>>> lost Redis at/);
     await redis.run();
     // The room's record (members, count, nicknames) went with the data: its members cannot be kept.
     await Promise.all([lion.waitForLine(DROPPED, 10_000), tiger.waitForLine(DROPPED, 10_000)]);
@@ -230,14 +235,17 @@ describe("cluster faults", () => {
     for (const server of [a, b]) {
       await server.waitForOutput(/>>> Redis no longer lists this server \(the other servers took it for dead after no heartbeat for 1000 ms, or Redis restarted without its data\): its 1 member was taken out of the chatroom; closing its connection; registered again/);
     }
+    await early.waitForLine(">>> You have joined the chatroom now.", 10_000);
+    expect(early.chat).not.toContain(DROPPED);
 
-    // A fresh room on both servers: counts from one, nicknames free, lines relayed across.
+    // A fresh room on both servers: counts from one (Early is its first), nicknames free, lines relayed across.
     const rabbit = await client(a.port, "Lion");
     const cat = await client(b.port, "Tiger");
     await rabbit.waitForLine(`Tiger(${cat.port}) has joined the chatroom!!`);
-    expect(rabbit.chat.at(-2)).toBe("Now participants: 2");
+    expect(rabbit.chat.at(-2)).toBe("Now participants: 3");
     cat.send("a fresh start\n");
     await rabbit.waitForLine(`Tiger(${cat.port}): a fresh start`);
+    await early.waitForLine(`Tiger(${cat.port}): a fresh start`);
     expect(rabbit.chat.filter((line) => line.startsWith("User ") || line === MISSED)).toEqual([]);
   });
 

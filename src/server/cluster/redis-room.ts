@@ -376,7 +376,10 @@ export class RedisRoom implements RoomService {
   /** Registers this server in the room (again); returns the id of the stream's last entry. */
   private register(): Promise<unknown> {
     this.registrations++;
-    return this.script("REGISTER", [this.keys.servers, this.keys.alive, this.keys.last], [this.serverId, String(this.options.ttlMs)]);
+    // EVAL, not EVALSHA: after Redis lost its script cache, EVALSHA's fallback would go out
+    // after the joins sent meanwhile, and those must reach Redis after the registration.
+    const keys = [this.keys.servers, this.keys.alive, this.keys.last];
+    return this.command.sendCommand(["EVAL", REGISTER, String(keys.length), ...keys, this.serverId, String(this.options.ttlMs)]);
   }
 
   /**
