@@ -4,6 +4,8 @@ import { Waiters } from "./deadline.js";
 
 export const SERVER_MAIN = "dist/server/main.js";
 export const CLIENT_MAIN = "dist/client/main.js";
+/** How long a server may take to print its port line. */
+const START_TIMEOUT_MS = 20_000;
 
 export class ServerProcess {
   stdout = "";
@@ -33,7 +35,9 @@ export class ServerProcess {
   static async start(args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
     const child = execa("node", [SERVER_MAIN, "--port", "0", ...args], { reject: false, buffer: false, env });
     const server = new ServerProcess(child);
-    await server.waitForOutput(/>>> Server is up on PORT:(\d+)\n/);
+    // Generous: with --redis the start loads node-redis (1-2 s on a quiet machine) and may
+    // take up to the server's own 5 s to connect; a busy machine takes longer still.
+    await server.waitForOutput(/>>> Server is up on PORT:(\d+)\n/, START_TIMEOUT_MS);
     server.port = Number(/PORT:(\d+)/.exec(server.stdout)![1]);
     return server;
   }
