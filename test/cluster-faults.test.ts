@@ -48,11 +48,20 @@ function said(c: LineClient, nick: string): string[] {
   return c.chat.filter((line) => prefix.test(line)).map((line) => line.replace(prefix, ""));
 }
 
-/** Waits until the room's last stream entry is a line with this text (polled, with a deadline). */
-async function streamEndsWith(url: string, text: string, timeoutMs = 5_000): Promise<void> {
+/** Runs `use` on a Redis connection of its own, closed afterwards. */
+async function withRedis<T>(url: string, use: (redis: { sendCommand(args: string[]): Promise<unknown> }) => Promise<T>): Promise<T> {
   const redis = createClient({ url, RESP: 2 });
   await redis.connect();
   try {
+    return await use(redis);
+  } finally {
+    redis.destroy();
+  }
+}
+
+/** Waits until the room's last stream entry is a line with this text (polled, with a deadline). */
+function streamEndsWith(url: string, text: string, timeoutMs = 5_000): Promise<void> {
+  return withRedis(url, async (redis) => {
     const deadline = performance.now() + timeoutMs;
     let last: unknown;
     for (;;) {
@@ -61,20 +70,12 @@ async function streamEndsWith(url: string, text: string, timeoutMs = 5_000): Pro
       if (performance.now() > deadline) throw new Error(`the stream's last entry never held ${JSON.stringify(text)}; last: ${JSON.stringify(last)}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-  } finally {
-    redis.destroy();
-  }
+  });
 }
 
 /** Sends one command to Redis on a connection of its own. */
-async function redisCommand(url: string, args: string[]): Promise<unknown> {
-  const redis = createClient({ url, RESP: 2 });
-  await redis.connect();
-  try {
-    return await redis.sendCommand(args);
-  } finally {
-    redis.destroy();
-  }
+function redisCommand(url: string, args: string[]): Promise<unknown> {
+  return withRedis(url, (redis) => redis.sendCommand(args));
 }
 
 describe("cluster faults", () => {
